@@ -1,0 +1,543 @@
+"""Service module for the Integration API's task list.
+
+Follows the contract "List Activities" (`GET /api/integration/activities/tasks`,
+shared/api/list-activities.txt). This is the only module that speaks HTTP: callers pass
+a `TaskQuery` and get a `TaskPage` of frozen dataclasses back, or an `ApiError` whose
+message is a sentence a supervisor can read. The API key is sent in a header and never
+appears in a log line, an exception message or a returned object.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+logger = logging.getLogger(__name__)
+
+TASKS_PATH = "/api/integration/activities/tasks"
+CONNECT_TIMEOUT = 3.05
+MAX_MESSAGE_LENGTH = 300
+
+# The document's enumerations. Other values may appear in responses and are kept as
+# they come; these lists only say what may be asked for.
+STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED")
+RESULT_STATUSES = ("EFFECTIVE", "NOT_EFFECTIVE", "PENDING")
+CHANNELS = ("SALESMAN", "CALLCENTER")
+MAX_PER_PAGE = 100
+
+
+# --- Errors ----------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """The task list could not be fetched. `str(error)` is a sentence for the page.
+
+    `http_status` is the status the dashboard's own page should answer with.
+    """
+
+    http_status = 502
+    title = "The task service did not answer as expected"
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        # For the log only: what exactly went wrong, already free of the key.
+        self.detail = detail
+
+
+class ApiNotConfigured(ApiError):
+    http_status = 503
+    title = "The dashboard is not connected to the task service"
+
+
+class ApiUnauthorized(ApiError):
+    title = "The task service did not accept the dashboard's key"
+
+
+class ApiForbidden(ApiError):
+    title = "The dashboard may not view tasks"
+
+
+class ApiBadRequest(ApiError):
+    http_status = 400
+    title = "The task service did not accept these filters"
+
+
+class ApiClientError(ApiError):
+    title = "The task service refused the request"
+
+
+class ApiServerError(ApiError):
+    title = "The task service has a problem"
+
+
+class ApiTimeout(ApiError):
+    http_status = 504
+    title = "The task service is too slow"
+
+
+class ApiUnavailable(ApiError):
+    http_status = 503
+    title = "The task service cannot be reached"
+
+
+class ApiBadResponse(ApiError):
+    title = "The task service sent an unreadable answer"
+
+
+# --- Typed results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A code with its human-readable label (reason, user status)."""
+
+    code: str | None
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Commerce:
+    external_id: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    commerce_external_id: str | None
+    assignment_reason: str | None
+    commerce: Commerce | None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    code: str | None
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    external_id: str | None
+    name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDetails:
+    type: str | None
+    route_code: str | None
+    operator_external_id: str | None
+    route: Route | None
+    operator: Operator | None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    id: str | None
+    result_status: str | None
+    source: str | None
+    origin: str | None
+    channel: str | None
+    occurred_at: datetime | None
+    created_at: datetime | None
+    details: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    id: str
+    origin: str | None
+    type: str | None
+    status: str | None
+    channel: str | None
+    scheduled_at: datetime | None
+    occurred_at: datetime | None
+    created_at: datetime | None
+    lifecycle_status: str | None
+    lifecycle_label: str | None
+    lifecycle_detail: str | None
+    can_force_retry_dispatch: bool
+    commerce_external_id: str | None
+    commerce_name: str | None
+    reason: Label | None
+    user_status: Label | None
+    assignment: Assignment | None
+    details: TaskDetails | None
+    result: Result | None
+
+    @property
+    def route(self) -> Route | None:
+        return self.details.route if self.details else None
+
+    @property
+    def operator(self) -> Operator | None:
+        return self.details.operator if self.details else None
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    page: int
+    per_page: int
+    total: int
+    total_pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage:
+    tasks: tuple[Task, ...]
+    meta: PageMeta
+
+
+@dataclass(frozen=True, slots=True)
+class TaskQuery:
+    """The API's query parameters, under the API's own names."""
+
+    page: int = 1
+    per_page: int = 20
+    status: str = ""
+    result_status: str = ""
+    channel: str = ""
+    external_commerce_id: str = ""
+    external_operator_id: str = ""
+    scheduled_from: datetime | None = None
+    scheduled_to: datetime | None = None
+
+    def to_params(self) -> dict[str, str]:
+        """Return the query string parameters, empty ones left out, instants in UTC."""
+        params: dict[str, str] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                value = format_instant(value)
+            params[field.name] = str(value)
+        return params
+
+
+def format_instant(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, as the API writes its own timestamps."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+# --- Parsing ---------------------------------------------------------------------------
+
+
+class _ShapeError(Exception):
+    """The body does not have the documented shape; the message names where."""
+
+
+def _obj(value: Any, where: str, *, nullable: bool = True) -> dict | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, dict):
+        raise _ShapeError(f"{where} should be an object")
+    return value
+
+
+def _str(data: dict, key: str, where: str) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    # Numbers are accepted as strings: an ID sent as 42 still identifies a commerce.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise _ShapeError(f"{where}.{key} should be a string")
+
+
+def _time(data: dict, key: str, where: str) -> datetime | None:
+    value = _str(data, key, where)
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _ShapeError(f"{where}.{key} is not an ISO 8601 date") from None
+    if parsed.tzinfo is None:
+        # The document's timestamps are UTC ("…Z"); a bare one is read the same way.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _int(data: dict, key: str, where: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _ShapeError(f"{where}.{key} should be a whole number")
+    return value
+
+
+def _label(value: Any, where: str) -> Label | None:
+    data = _obj(value, where)
+    if data is None:
+        return None
+    return Label(code=_str(data, "code", where), label=_str(data, "label", where))
+
+
+def _commerce(value: Any, where: str) -> Commerce | None:
+    data = _obj(value, where)
+    if data is None:
+        return None
+    return Commerce(external_id=_str(data, "externalId", where), name=_str(data, "name", where))
+
+
+def _assignment(value: Any, where: str) -> Assignment | None:
+    data = _obj(value, where)
+    if data is None:
+        return None
+    return Assignment(
+        commerce_external_id=_str(data, "commerceExternalId", where),
+        assignment_reason=_str(data, "assignmentReason", where),
+        commerce=_commerce(data.get("commerce"), f"{where}.commerce"),
+    )
+
+
+def _details(value: Any, where: str) -> TaskDetails | None:
+    data = _obj(value, where)
+    if data is None:
+        return None
+    route = _obj(data.get("assignedRoute"), f"{where}.assignedRoute")
+    operator = _obj(data.get("assignedOperator"), f"{where}.assignedOperator")
+    return TaskDetails(
+        type=_str(data, "type", where),
+        route_code=_str(data, "assignedRouteCode", where),
+        operator_external_id=_str(data, "assignedOperatorExternalId", where),
+        route=None
+        if route is None
+        else Route(code=_str(route, "code", where), name=_str(route, "name", where)),
+        operator=None
+        if operator is None
+        else Operator(
+            external_id=_str(operator, "externalId", where),
+            name=_str(operator, "name", where),
+            type=_str(operator, "type", where),
+        ),
+    )
+
+
+def _result(value: Any, where: str) -> Result | None:
+    data = _obj(value, where)
+    if data is None:
+        return None
+    return Result(
+        id=_str(data, "id", where),
+        result_status=_str(data, "resultStatus", where),
+        source=_str(data, "source", where),
+        origin=_str(data, "origin", where),
+        channel=_str(data, "channel", where),
+        occurred_at=_time(data, "occurredAt", where),
+        created_at=_time(data, "createdAt", where),
+        details=_obj(data.get("resultDetails"), f"{where}.resultDetails"),
+    )
+
+
+def parse_task(value: Any, where: str = "task") -> Task:
+    """Build a `Task` from one record of `data`; raises `_ShapeError` if it cannot."""
+    data = _obj(value, where, nullable=False)
+    task_id = _str(data, "id", where)
+    if not task_id:
+        raise _ShapeError(f"{where} has no id")
+    can_retry = data.get("canForceRetryDispatch")
+    if can_retry is not None and not isinstance(can_retry, bool):
+        raise _ShapeError(f"{where}.canForceRetryDispatch should be true or false")
+    return Task(
+        id=task_id,
+        origin=_str(data, "activityOrigin", where),
+        type=_str(data, "type", where),
+        status=_str(data, "status", where),
+        channel=_str(data, "channel", where),
+        scheduled_at=_time(data, "scheduledAt", where),
+        occurred_at=_time(data, "occurredAt", where),
+        created_at=_time(data, "createdAt", where),
+        lifecycle_status=_str(data, "lifecycleStatus", where),
+        lifecycle_label=_str(data, "lifecycleStatusLabel", where),
+        lifecycle_detail=_str(data, "lifecycleStatusDetail", where),
+        can_force_retry_dispatch=bool(can_retry),
+        commerce_external_id=_str(data, "commerceExternalId", where),
+        commerce_name=_str(data, "commerceName", where),
+        reason=_label(data.get("reason"), f"{where}.reason"),
+        user_status=_label(data.get("userStatus"), f"{where}.userStatus"),
+        assignment=_assignment(data.get("commerceAssignment"), f"{where}.commerceAssignment"),
+        details=_details(data.get("activityDetails"), f"{where}.activityDetails"),
+        result=_result(data.get("activityResult"), f"{where}.activityResult"),
+    )
+
+
+def parse_page(body: Any) -> TaskPage:
+    """Build a `TaskPage` from a decoded response body; raises `_ShapeError`."""
+    body = _obj(body, "the body", nullable=False)
+    records = body.get("data")
+    if not isinstance(records, list):
+        raise _ShapeError("data should be a list")
+    meta = _obj(body.get("meta"), "meta", nullable=False)
+    return TaskPage(
+        tasks=tuple(parse_task(record, f"data[{i}]") for i, record in enumerate(records)),
+        meta=PageMeta(
+            page=_int(meta, "page", "meta"),
+            per_page=_int(meta, "per_page", "meta"),
+            total=_int(meta, "total", "meta"),
+            total_pages=_int(meta, "totalPages", "meta"),
+        ),
+    )
+
+
+# --- The client ------------------------------------------------------------------------
+
+
+class ActivitiesClient:
+    """Fetches pages of tasks over one keep-alive `requests.Session`."""
+
+    def __init__(self, *, base_url: str, api_key: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "task-dashboard/1.0"
+
+    def __repr__(self) -> str:
+        return f"<ActivitiesClient {self.base_url}>"
+
+    def list_tasks(self, query: TaskQuery) -> TaskPage:
+        """Return one page of tasks matching `query`.
+
+        Raises an `ApiError` subclass for every failure: missing key, 401, 403, 400
+        (with the API's message), other 4xx, 5xx, timeout, connection failure and a
+        body that is not the documented shape.
+        """
+        if not self._api_key:
+            raise ApiNotConfigured(
+                "No API key is configured for the task service. "
+                "Ask an administrator to set ACTIVITIES_API_KEY."
+            )
+        params = query.to_params()
+        started = time.monotonic()
+        status: int | str = "-"
+        try:
+            response = self.session.get(
+                self.base_url + TASKS_PATH,
+                params=params,
+                headers={"x-api-key": self._api_key},
+                timeout=self.timeout,
+            )
+            status = response.status_code
+            return self._page_from(response)
+        except requests.Timeout:
+            status = "timeout"
+            raise ApiTimeout(
+                f"The task service did not answer within {self.timeout[1]:g} seconds. "
+                "Try again in a moment."
+            ) from None
+        except requests.RequestException as exc:
+            status = "unreachable"
+            raise ApiUnavailable(
+                "The dashboard could not reach the task service. Try again in a few "
+                "minutes; if it keeps happening, tell an administrator.",
+                detail=self._redact(f"{type(exc).__name__}: {exc}"),
+            ) from None
+        finally:
+            logger.info(
+                "upstream GET %s params=%s status=%s latency_ms=%.0f",
+                TASKS_PATH,
+                params,
+                status,
+                (time.monotonic() - started) * 1000,
+            )
+
+    def _page_from(self, response: requests.Response) -> TaskPage:
+        code = response.status_code
+        if code == 401:
+            raise ApiUnauthorized(
+                "The task service did not accept the dashboard's API key. "
+                "Ask an administrator to check ACTIVITIES_API_KEY."
+            )
+        if code == 403:
+            raise ApiForbidden(
+                "The dashboard's API key is not allowed to view tasks (it lacks the "
+                "VIEW_ACTIVITIES permission). Ask an administrator to grant it."
+            )
+        if code == 400:
+            reason = self._api_message(response) or "no reason given"
+            raise ApiBadRequest(
+                f"The task service rejected these filters: {reason}. "
+                "Change the filters and try again."
+            )
+        if 400 <= code < 500:
+            raise ApiClientError(
+                f"The task service refused the request (HTTP {code}). "
+                "Tell an administrator; the dashboard may need updating.",
+                detail=self._api_message(response),
+            )
+        if code >= 500:
+            raise ApiServerError(
+                f"The task service has a problem of its own (HTTP {code}). "
+                "Try again in a few minutes.",
+                detail=self._api_message(response),
+            )
+        if code != 200:
+            raise ApiBadResponse(
+                f"The task service answered with an unexpected status (HTTP {code}). "
+                "Try again; if it keeps happening, tell an administrator."
+            )
+        unreadable = (
+            "The task service sent an answer the dashboard could not read. "
+            "Try again; if it keeps happening, tell an administrator."
+        )
+        content_type = response.headers.get("Content-Type", "")
+        if "json" not in content_type.lower():
+            raise ApiBadResponse(unreadable, detail=f"Content-Type is {content_type!r}")
+        try:
+            body = response.json()
+        except (ValueError, requests.RequestException) as exc:
+            raise ApiBadResponse(unreadable, detail=f"invalid JSON: {exc}") from None
+        try:
+            return parse_page(body)
+        except _ShapeError as exc:
+            raise ApiBadResponse(unreadable, detail=str(exc)) from None
+
+    def _api_message(self, response: requests.Response) -> str:
+        """The `message` of an error body as plain text, shortened and key-free."""
+        try:
+            message = response.json().get("message", "")
+        except (ValueError, AttributeError, requests.RequestException):
+            return ""
+        if isinstance(message, list):
+            message = "; ".join(str(item) for item in message)
+        message = " ".join(str(message).split()).rstrip(".")
+        if len(message) > MAX_MESSAGE_LENGTH:
+            message = message[: MAX_MESSAGE_LENGTH - 1] + "…"
+        return self._redact(message)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "[key]") if self._api_key else text
+
+
+@lru_cache(maxsize=1)
+def get_client() -> ActivitiesClient:
+    """The process-wide client, built from settings on first use."""
+    return ActivitiesClient(
+        base_url=settings.ACTIVITIES_API_BASE_URL,
+        api_key=settings.ACTIVITIES_API_KEY,
+        timeout=settings.ACTIVITIES_API_TIMEOUT,
+    )
+
+
+@receiver(setting_changed)
+def _forget_client(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("ACTIVITIES_API_"):
+        get_client.cache_clear()
+
+
+def list_tasks(query: TaskQuery) -> TaskPage:
+    """Return one page of tasks; see `ActivitiesClient.list_tasks`."""
+    return get_client().list_tasks(query)

@@ -1,0 +1,96 @@
+"""Shared fixtures: a real sandbox API over HTTP, and signed-in users."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from sandbox import DEMO_KEY, make_server
+
+# Playwright's sync API leaves an event loop running in the test thread; Django's ORM
+# then refuses to run from it. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """The fake Integration API, served over real HTTP on a free loopback port."""
+    server = make_server(port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(sandbox, settings):
+    """Point the dashboard at the sandbox with the demo key; the request log starts empty."""
+    settings.ACTIVITIES_API_BASE_URL = sandbox.url
+    settings.ACTIVITIES_API_KEY = DEMO_KEY
+    settings.ACTIVITIES_API_TIMEOUT = 5.0
+    sandbox.request_log.clear()
+    sandbox.latency = 0.0
+    yield sandbox
+    sandbox.latency = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="sofia", password=PASSWORD)
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+class _Canned(BaseHTTPRequestHandler):
+    """Answers every request with the server's `answer`: (status, content type, body)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.headers.get("x-api-key"))
+        status, content_type, body = self.server.answer
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def canned(settings):
+    """A real HTTP server that answers what a test sets, for faults the sandbox lacks.
+
+    Usage: `canned.answer = (503, "text/html", "<h1>Bad gateway</h1>")`.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
+    server.daemon_threads = True
+    server.answer = (200, "application/json", "{}")
+    server.delay = 0.0
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
+    settings.ACTIVITIES_API_KEY = DEMO_KEY
+    settings.ACTIVITIES_API_TIMEOUT = 5.0
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,128 @@
+"""The filter form: API parameter names, validation, and dates as local-day instants."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from activities.forms import TaskFilterForm
+
+
+def query_for(**params):
+    form = TaskFilterForm(params)
+    assert form.is_valid(), form.errors
+    return form.query()
+
+
+def errors_for(**params):
+    form = TaskFilterForm(params)
+    assert not form.is_valid()
+    return form.errors
+
+
+def test_an_empty_form_asks_for_the_first_page_of_twenty():
+    assert query_for().to_params() == {"page": "1", "per_page": "20"}
+
+
+def test_field_names_are_the_apis_query_parameters():
+    assert set(TaskFilterForm().fields) == {
+        "status",
+        "result_status",
+        "channel",
+        "external_commerce_id",
+        "external_operator_id",
+        "scheduled_from",
+        "scheduled_to",
+        "page",
+        "per_page",
+    }
+
+
+def test_every_filter_is_forwarded_and_empty_ones_are_dropped():
+    params = query_for(
+        status="IN_PROGRESS",
+        result_status="NOT_EFFECTIVE",
+        channel="CALLCENTER",
+        external_commerce_id="  COM-007 ",
+        external_operator_id="",
+        page="3",
+        per_page="50",
+    ).to_params()
+    assert params == {
+        "page": "3",
+        "per_page": "50",
+        "status": "IN_PROGRESS",
+        "result_status": "NOT_EFFECTIVE",
+        "channel": "CALLCENTER",
+        "external_commerce_id": "COM-007",
+    }
+
+
+@pytest.mark.parametrize(
+    ("tz", "day_from", "day_to", "sent_from", "sent_to"),
+    [
+        # Santiago in summer is UTC-3, in winter UTC-4.
+        ("America/Santiago", "2026-11-29", "2026-11-29",
+         "2026-11-29T03:00:00.000Z", "2026-11-30T02:59:59.999Z"),
+        ("America/Santiago", "2026-06-15", "2026-06-16",
+         "2026-06-15T04:00:00.000Z", "2026-06-17T03:59:59.999Z"),
+        # Chile's clocks jump from 00:00 to 01:00 on 6 Sep 2026: the day starts at 04:00Z.
+        ("America/Santiago", "2026-09-06", "2026-09-06",
+         "2026-09-06T04:00:00.000Z", "2026-09-07T02:59:59.999Z"),
+        ("Europe/Madrid", "2026-03-29", "2026-03-29",
+         "2026-03-28T23:00:00.000Z", "2026-03-29T21:59:59.999Z"),
+        ("UTC", "2026-01-01", "2026-01-31",
+         "2026-01-01T00:00:00.000Z", "2026-01-31T23:59:59.999Z"),
+    ],
+)  # fmt: skip
+def test_dates_become_the_first_and_last_instant_of_local_days(
+    settings, tz, day_from, day_to, sent_from, sent_to
+):
+    settings.TIME_ZONE = tz
+    with timezone.override(tz):
+        params = query_for(scheduled_from=day_from, scheduled_to=day_to).to_params()
+    assert params["scheduled_from"] == sent_from
+    assert params["scheduled_to"] == sent_to
+
+
+def test_one_sided_date_ranges_are_allowed():
+    params = query_for(scheduled_to="2026-11-29").to_params()
+    assert "scheduled_from" not in params and "scheduled_to" in params
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"scheduled_from": "29/11/2026"}, "scheduled_from", "valid date"),
+        ({"scheduled_from": "2026-02-30"}, "scheduled_from", "valid date"),
+        ({"scheduled_to": "9999-12-31"}, "scheduled_to", "between 2000 and 2099"),
+        (
+            {"scheduled_from": "2026-11-30", "scheduled_to": "2026-11-29"},
+            "scheduled_to",
+            "on or after the start date",
+        ),
+        ({"page": "0"}, "page", "greater than or equal to 1"),
+        ({"page": "-3"}, "page", "greater than or equal to 1"),
+        ({"page": "two"}, "page", "whole number"),
+        ({"page": "2.5"}, "page", "whole number"),
+        ({"page": "9" * 30}, "page", "less than or equal to"),
+        ({"per_page": "1000"}, "per_page", "not one of the available choices"),
+        ({"per_page": "15"}, "per_page", "not one of the available choices"),
+        ({"status": "DONE"}, "status", "not one of the available choices"),
+        ({"result_status": "effective"}, "result_status", "not one of the available choices"),
+        ({"channel": "TELEGRAM"}, "channel", "not one of the available choices"),
+        ({"external_commerce_id": "C" * 65}, "external_commerce_id", "at most 64"),
+        ({"external_operator_id": "O" * 5000}, "external_operator_id", "at most 64"),
+    ],
+)
+def test_invalid_input_is_an_error_on_its_own_field(params, field, message):
+    errors = errors_for(**params)
+    assert list(errors) == [field]
+    assert message in " ".join(errors[field])
+
+
+def test_extra_channels_come_from_settings(settings):
+    settings.ACTIVITIES_EXTRA_CHANNELS = ["WHATSAPP"]
+    assert query_for(channel="WHATSAPP").channel == "WHATSAPP"
+    choices = [value for value, _ in TaskFilterForm().fields["channel"].choices]
+    assert choices == ["", "SALESMAN", "CALLCENTER", "WHATSAPP"]
