@@ -1,0 +1,133 @@
+"""What a supervisor does in a real browser: sign in, filter, page, bookmark."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from ..conftest import PASSWORD
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def params(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(url).query)
+
+
+def row_texts(page) -> list[str]:
+    return page.locator("tbody.task > tr:first-child").all_inner_texts()
+
+
+def test_sign_in_filter_page_and_reopen_the_bookmark(e2e, page, browser):
+    page.goto(e2e.url + "/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/tasks/"))
+    sign_in(page, PASSWORD)
+    expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+
+    start = date.today() - timedelta(days=7)
+    page.get_by_label("Channel").select_option("CALLCENTER")
+    page.get_by_label("Scheduled from").fill(start.isoformat())
+    page.get_by_label("Per page").select_option("10")
+    page.get_by_role("button", name="Apply filters").click()
+
+    # Empty fields are not in the bookmark; the chosen ones are, under the API's names.
+    assert params(page.url) == {
+        "channel": ["CALLCENTER"],
+        "scheduled_from": [start.isoformat()],
+        "per_page": ["10"],
+    }
+    expect(page.locator("p.count")).to_contain_text("showing 1–10 of")
+    channels = page.locator('tbody.task td[data-label="Channel"]').all_inner_texts()
+    assert channels == ["CALLCENTER"] * 10
+
+    page.get_by_role("navigation", name="Pages").get_by_role("link", name="Next").click()
+    expect(page.locator("p.count")).to_contain_text("showing 11–20 of")
+    assert params(page.url)["page"] == ["2"]
+    assert params(page.url)["channel"] == ["CALLCENTER"]
+    bookmark, rows = page.url, row_texts(page)
+    assert len(rows) == 10
+
+    page.reload()
+    assert row_texts(page) == rows
+
+    # Tomorrow: a new browser session opens the bookmark, signs in, sees the same view.
+    other = browser.new_context(timezone_id="America/Santiago")
+    tomorrow = other.new_page()
+    tomorrow.goto(bookmark)
+    expect(tomorrow).to_have_url(re.compile(r"/accounts/login/"))
+    sign_in(tomorrow, PASSWORD)
+    expect(tomorrow).to_have_url(bookmark)
+    assert row_texts(tomorrow) == rows
+    expect(tomorrow.get_by_label("Channel")).to_have_value("CALLCENTER")
+    other.close()
+
+
+def test_a_row_expands_without_javascript(e2e, browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(e2e.url + "/tasks/?per_page=10")
+    sign_in(page, PASSWORD)
+    first = page.locator("tbody.task").first
+    expect(first.locator(".task-more")).to_be_hidden()
+    first.locator("summary").click()
+    expect(first.locator(".task-more")).to_be_visible()
+    expect(first.locator(".task-more")).to_contain_text("Task ID")
+    context.close()
+
+
+def test_a_wrong_filter_in_the_url_is_shown_next_to_its_field(e2e, page):
+    page.goto(e2e.url + "/tasks/?per_page=1000&scheduled_from=2026-13-01")
+    sign_in(page, PASSWORD)
+    expect(page.locator("#id_per_page-error")).to_be_visible()
+    expect(page.locator("#id_scheduled_from-error")).to_contain_text("valid date")
+    expect(page.get_by_role("alert").first).to_be_visible()
+
+
+def test_on_a_phone_the_page_does_not_scroll_sideways(e2e, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.goto(e2e.url + "/tasks/")
+    sign_in(page, PASSWORD)
+    expect(page.locator("tbody.task").first).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375
+    context.close()
+
+
+def test_the_sign_in_page_passes_an_accessibility_scan(e2e, page):
+    page.goto(e2e.url + "/accounts/login/")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize(
+    ("path", "expand_a_row"),
+    [
+        ("/tasks/", True),
+        ("/tasks/?channel=SALESMAN&per_page=10&page=2", True),
+        ("/tasks/?external_commerce_id=NOBODY", False),
+        ("/tasks/?per_page=1000", False),
+    ],
+)
+def test_task_pages_pass_an_accessibility_scan(e2e, page, path, expand_a_row):
+    page.goto(e2e.url + path)
+    sign_in(page, PASSWORD)
+    if expand_a_row:
+        page.locator("tbody.task summary").first.click()
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_error_page_passes_an_accessibility_scan(e2e, page, settings):
+    settings.ACTIVITIES_API_KEY = "wrong"
+    page.goto(e2e.url + "/tasks/")
+    sign_in(page, PASSWORD)
+    expect(page.get_by_role("alert")).to_contain_text("did not accept the dashboard's API key")
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
