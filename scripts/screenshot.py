@@ -1,6 +1,6 @@
 """Take docs/screenshot.png from a running demo (./scripts/demo in another shell).
 
-    .venv/bin/python scripts/screenshot.py [http://127.0.0.1:8000] [user] [password]
+.venv/bin/python scripts/screenshot.py [http://127.0.0.1:8000] [user] [password]
 """
 
 import sys
