@@ -38,6 +38,22 @@ def api(sandbox, settings):
     sandbox.latency = 0.0
 
 
+@pytest.fixture
+def served(settings, api):
+    """Serve exactly the given records from a fresh sandbox."""
+    servers = []
+
+    def serve(*records):
+        server = make_server(port=0, tasks=list(records)).start()
+        servers.append(server)
+        settings.ACTIVITIES_API_BASE_URL = server.url
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

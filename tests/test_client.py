@@ -10,25 +10,9 @@ import pytest
 
 from activities import client
 from activities.client import TaskQuery
-from sandbox import FORBIDDEN_KEY, make_server
+from sandbox import FORBIDDEN_KEY
 
 from .records import FULL, NULL_HEAVY, task
-
-
-@pytest.fixture
-def served(settings, api):
-    """Serve exactly the given records from a fresh sandbox."""
-    servers = []
-
-    def serve(*records):
-        server = make_server(port=0, tasks=list(records)).start()
-        servers.append(server)
-        settings.ACTIVITIES_API_BASE_URL = server.url
-        return server
-
-    yield serve
-    for server in servers:
-        server.stop()
 
 
 def test_it_lists_a_page_of_typed_tasks_from_the_sandbox(api):

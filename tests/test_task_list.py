@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from sandbox import DEMO_KEY, FORBIDDEN_KEY, make_server
+from sandbox import DEMO_KEY, FORBIDDEN_KEY
 
 from .records import NULL_HEAVY, task
 
@@ -25,21 +25,6 @@ def pages_of(sandbox, per_page, **equal):
     """How many pages the sandbox's tasks matching `equal` fill."""
     matching = [t for t in sandbox.tasks if all(t.get(k) == v for k, v in equal.items())]
     return -(-len(matching) // per_page)
-
-
-@pytest.fixture
-def served(settings, api):
-    servers = []
-
-    def serve(*records):
-        server = make_server(port=0, tasks=list(records)).start()
-        servers.append(server)
-        settings.ACTIVITIES_API_BASE_URL = server.url
-        return server
-
-    yield serve
-    for server in servers:
-        server.stop()
 
 
 def test_the_home_page_redirects_to_the_task_list(client):
