@@ -10,17 +10,23 @@ appears in a log line, an exception message or a returned object.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutError, ResponseError
+from urllib3.util.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +41,11 @@ RESULT_STATUSES = ("EFFECTIVE", "NOT_EFFECTIVE", "PENDING")
 CHANNELS = ("SALESMAN", "CALLCENTER")
 MAX_PER_PAGE = 100
 
+UNREADABLE = (
+    "The task service sent an answer the dashboard could not read. "
+    "Try again; if it keeps happening, tell an administrator."
+)
+
 
 # --- Errors ----------------------------------------------------------------------------
 
@@ -48,6 +59,9 @@ class ApiError(Exception):
     http_status = 502
     title = "The task service did not answer as expected"
 
+    # Whether a copy of the view fetched earlier may stand in for the answer.
+    stale_ok = True
+
     def __init__(self, message: str, *, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
@@ -57,6 +71,7 @@ class ApiError(Exception):
 
 class ApiNotConfigured(ApiError):
     http_status = 503
+    stale_ok = False
     title = "The dashboard is not connected to the task service"
 
 
@@ -70,6 +85,7 @@ class ApiForbidden(ApiError):
 
 class ApiBadRequest(ApiError):
     http_status = 400
+    stale_ok = False
     title = "The task service did not accept these filters"
 
 
@@ -79,6 +95,11 @@ class ApiClientError(ApiError):
 
 class ApiServerError(ApiError):
     title = "The task service has a problem"
+
+
+class ApiBusy(ApiError):
+    http_status = 503
+    title = "The task service is busy"
 
 
 class ApiTimeout(ApiError):
@@ -91,14 +112,28 @@ class ApiUnavailable(ApiError):
     title = "The task service cannot be reached"
 
 
+class ApiNameNotFound(ApiUnavailable):
+    """The API's host name does not resolve (DNS)."""
+
+
+class ApiTlsError(ApiUnavailable):
+    """The secure connection to the API failed (certificate, protocol)."""
+
+
+class ApiCircuitOpen(ApiUnavailable):
+    """Recent calls kept failing, so this one was not even tried."""
+
+
 class ApiBadResponse(ApiError):
     title = "The task service sent an unreadable answer"
 
 
 # --- Typed results ---------------------------------------------------------------------
+# Frozen but without __slots__: pages are pickled into the cache, and slotted frozen
+# dataclasses unpickle through Python-level __setstate__, about twice as slowly.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Label:
     """A code with its human-readable label (reason, user status)."""
 
@@ -106,33 +141,33 @@ class Label:
     label: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Commerce:
     external_id: str | None
     name: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Assignment:
     commerce_external_id: str | None
     assignment_reason: str | None
     commerce: Commerce | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Route:
     code: str | None
     name: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Operator:
     external_id: str | None
     name: str | None
     type: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TaskDetails:
     type: str | None
     route_code: str | None
@@ -141,7 +176,7 @@ class TaskDetails:
     operator: Operator | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Result:
     id: str | None
     result_status: str | None
@@ -153,7 +188,7 @@ class Result:
     details: Mapping[str, Any] | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Task:
     id: str
     origin: str | None
@@ -184,7 +219,7 @@ class Task:
         return self.details.operator if self.details else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PageMeta:
     page: int
     per_page: int
@@ -192,13 +227,13 @@ class PageMeta:
     total_pages: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TaskPage:
     tasks: tuple[Task, ...]
     meta: PageMeta
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TaskQuery:
     """The API's query parameters, under the API's own names."""
 
@@ -391,29 +426,182 @@ def parse_page(body: Any) -> TaskPage:
     )
 
 
+# --- Retries within a time budget -------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """What one `list_tasks` call may spend and has spent; read by `_BudgetRetry`."""
+
+    deadline: float
+    attempt_timeout: float
+    attempts: int = 1
+
+
+_current_call: ContextVar[_Call | None] = ContextVar("activities_call", default=None)
+
+# Set per incoming request by activities.middleware; sent upstream and logged.
+request_id: ContextVar[str] = ContextVar("activities_request_id", default="-")
+
+
+class _BudgetRetry(Retry):
+    """urllib3's Retry, refusing any retry that could not finish within the budget.
+
+    A retry is made only when its wait (backoff with jitter, or Retry-After) plus one
+    whole attempt still fits before the call's deadline; otherwise the call ends as
+    urllib3 ends it when retries run out. Read timeouts are not retried: an API that
+    hangs once will likely hang again, and the supervisor is waiting.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):  # fmt: skip
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        call = _current_call.get()
+        if call is not None:
+            wait = new.get_backoff_time()
+            if response is not None and self.respect_retry_after_header:
+                wait = max(wait, new.get_retry_after(response) or 0)
+            if time.monotonic() + wait + call.attempt_timeout > call.deadline:
+                status = getattr(response, "status", None)
+                raise MaxRetryError(_pool, url, error or ResponseError(f"HTTP {status}"))
+            call.attempts += 1
+        return new
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `kind` is anywhere in the chain of wrappers requests and urllib3 use."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        if isinstance(item, kind):
+            return True
+        seen.add(id(item))
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return False
+
+
+# --- The circuit breaker ----------------------------------------------------------------
+
+
+class CircuitBreaker:
+    """Fails calls at once after `threshold` consecutive failures, for `cooldown` s.
+
+    After the cool-down one call is let through; its success closes the circuit, its
+    failure opens it again. Shared by every thread of the process.
+    """
+
+    def __init__(self, *, threshold: int, cooldown: float) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_running = False
+
+    def before_call(self) -> None:
+        """Raise `ApiCircuitOpen` when the call should not be tried."""
+        with self._lock:
+            if self._opened_at is None:
+                return
+            waited = time.monotonic() - self._opened_at
+            if waited >= self.cooldown and not self._trial_running:
+                self._trial_running = True  # this call is the trial
+                return
+            retry_in = max(1, round(self.cooldown - waited))
+        raise ApiCircuitOpen(
+            "The task service has not been answering, so the dashboard is giving it a "
+            f"short rest. It will try again in about {retry_in} seconds.",
+            detail=f"circuit open, retry in {retry_in} s",
+        )
+
+    def record(self, *, ok: bool) -> None:
+        with self._lock:
+            self._trial_running = False
+            if ok:
+                self._failures = 0
+                self._opened_at = None
+                return
+            self._failures += 1
+            if self._opened_at is not None or self._failures >= self.threshold:
+                self._opened_at = time.monotonic()
+
+    @property
+    def is_open(self) -> bool:
+        with self._lock:
+            return self._opened_at is not None
+
+
+# Failures that say the API is in trouble, as opposed to a problem with the request.
+_OUTAGES = (ApiTimeout, ApiUnavailable, ApiServerError, ApiBadResponse)
+
+
 # --- The client ------------------------------------------------------------------------
 
 
 class ActivitiesClient:
-    """Fetches pages of tasks over one keep-alive `requests.Session`."""
+    """Fetches pages of tasks over one keep-alive `requests.Session`.
 
-    def __init__(self, *, base_url: str, api_key: str, timeout: float) -> None:
+    Idempotent GETs are retried on connection errors, 429, 502, 503 and 504 with
+    exponential backoff and jitter, honouring Retry-After up to `retry_after_max`,
+    and never past `budget` seconds in all. A circuit breaker fails calls at once
+    while the API keeps failing.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        budget: float | None = None,
+        retries: int = 3,
+        retry_after_max: float = 5.0,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
-        self.timeout = (min(CONNECT_TIMEOUT, timeout), timeout)
+        self.budget = budget if budget is not None else timeout
+        self.attempt_timeout = min(timeout, self.budget)
+        self.timeout = (min(CONNECT_TIMEOUT, self.attempt_timeout), self.attempt_timeout)
+        self.breaker = breaker or CircuitBreaker(threshold=5, cooldown=30.0)
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
         self.session.headers["User-Agent"] = "task-dashboard/1.0"
+        retry = _BudgetRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=0,
+            allowed_methods=frozenset({"GET"}),
+            status_forcelist=frozenset({429, 502, 503, 504}),
+            backoff_factor=0.2,
+            backoff_jitter=0.2,
+            backoff_max=2.0,
+            retry_after_max=int(retry_after_max),
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=32)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
 
     def __repr__(self) -> str:
         return f"<ActivitiesClient {self.base_url}>"
 
-    def list_tasks(self, query: TaskQuery) -> TaskPage:
+    def list_tasks(self, query: TaskQuery, *, cache: str = "off") -> TaskPage:
         """Return one page of tasks matching `query`.
 
-        Raises an `ApiError` subclass for every failure: missing key, 401, 403, 400
-        (with the API's message), other 4xx, 5xx, timeout, connection failure and a
-        body that is not the documented shape.
+        `cache` only labels the log line (miss, refresh, off). Raises an `ApiError`
+        subclass for every failure: missing key, 401, 403, 400 (with the API's
+        message), 429, other 4xx, 5xx, timeout, DNS, TLS, connection failure, an open
+        circuit, and a body that is not the documented shape.
         """
         if not self._api_key:
             raise ApiNotConfigured(
@@ -422,37 +610,84 @@ class ActivitiesClient:
             )
         params = query.to_params()
         started = time.monotonic()
+        call = _Call(deadline=started + self.budget, attempt_timeout=self.attempt_timeout)
+        token = _current_call.set(call)
         status: int | str = "-"
         try:
-            response = self.session.get(
-                self.base_url + TASKS_PATH,
-                params=params,
-                headers={"x-api-key": self._api_key},
-                timeout=self.timeout,
-            )
+            self.breaker.before_call()
+            try:
+                response = self.session.get(
+                    self.base_url + TASKS_PATH,
+                    params=params,
+                    headers={"x-api-key": self._api_key, "X-Request-ID": request_id.get()},
+                    timeout=self.timeout,
+                    # A redirect could carry the key to another host: none are followed.
+                    allow_redirects=False,
+                )
+            except Exception as exc:
+                status = "error"
+                raise self._error_for(exc) from None
             status = response.status_code
-            return self._page_from(response)
-        except requests.Timeout:
-            status = "timeout"
-            raise ApiTimeout(
-                f"The task service did not answer within {self.timeout[1]:g} seconds. "
-                "Try again in a moment."
-            ) from None
-        except requests.RequestException as exc:
-            status = "unreachable"
-            raise ApiUnavailable(
-                "The dashboard could not reach the task service. Try again in a few "
-                "minutes; if it keeps happening, tell an administrator.",
-                detail=self._redact(f"{type(exc).__name__}: {exc}"),
-            ) from None
+            page = self._page_from(response)
+        except ApiError as exc:
+            if isinstance(exc, ApiCircuitOpen):
+                status = "circuit-open"
+            elif isinstance(exc, _OUTAGES):
+                self.breaker.record(ok=False)
+            else:
+                self.breaker.record(ok=True)  # the API answered; the request was wrong
+            if status in ("-", "error"):
+                status = type(exc).__name__
+            raise
+        else:
+            self.breaker.record(ok=True)
+            return page
         finally:
+            _current_call.reset(token)
             logger.info(
-                "upstream GET %s params=%s status=%s latency_ms=%.0f",
+                "upstream path=%s params=%s status=%s attempts=%d latency_ms=%.0f "
+                "cache=%s request_id=%s",
                 TASKS_PATH,
-                params,
+                urlencode(params) or "-",
                 status,
+                call.attempts,
                 (time.monotonic() - started) * 1000,
+                cache,
+                request_id.get(),
             )
+
+    def _error_for(self, exc: Exception) -> ApiError:
+        """The `ApiError` for an exception raised while sending or receiving."""
+        detail = self._redact(f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, requests.ConnectTimeout):
+            pass  # could not connect in time: the API is unreachable, said below
+        elif isinstance(exc, requests.Timeout):
+            return ApiTimeout(
+                f"The task service did not answer within {self.attempt_timeout:g} seconds. "
+                "Try again in a moment.",
+                detail=detail,
+            )
+        if _caused_by(exc, NameResolutionError):
+            return ApiNameNotFound(
+                "The dashboard could not find the task service's address. Tell an "
+                "administrator; ACTIVITIES_API_BASE_URL may be wrong.",
+                detail=detail,
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return ApiTlsError(
+                "The secure connection to the task service failed. Tell an administrator; "
+                "its certificate may have expired or be wrong.",
+                detail=detail,
+            )
+        if isinstance(
+            exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+        ):
+            return ApiBadResponse(UNREADABLE, detail=detail)
+        return ApiUnavailable(
+            "The dashboard could not reach the task service. Try again in a few "
+            "minutes; if it keeps happening, tell an administrator.",
+            detail=detail,
+        )
 
     def _page_from(self, response: requests.Response) -> TaskPage:
         code = response.status_code
@@ -472,6 +707,12 @@ class ActivitiesClient:
                 f"The task service rejected these filters: {reason}. "
                 "Change the filters and try again."
             )
+        if code == 429:
+            wait = response.headers.get("Retry-After", "")
+            when = f"in {wait} seconds" if wait.isdigit() and wait != "1" else "in a moment"
+            raise ApiBusy(
+                f"The task service is busy right now (too many requests). Try again {when}."
+            )
         if 400 <= code < 500:
             raise ApiClientError(
                 f"The task service refused the request (HTTP {code}). "
@@ -489,21 +730,17 @@ class ActivitiesClient:
                 f"The task service answered with an unexpected status (HTTP {code}). "
                 "Try again; if it keeps happening, tell an administrator."
             )
-        unreadable = (
-            "The task service sent an answer the dashboard could not read. "
-            "Try again; if it keeps happening, tell an administrator."
-        )
         content_type = response.headers.get("Content-Type", "")
         if "json" not in content_type.lower():
-            raise ApiBadResponse(unreadable, detail=f"Content-Type is {content_type!r}")
+            raise ApiBadResponse(UNREADABLE, detail=f"Content-Type is {content_type!r}")
         try:
             body = response.json()
         except (ValueError, requests.RequestException) as exc:
-            raise ApiBadResponse(unreadable, detail=f"invalid JSON: {exc}") from None
+            raise ApiBadResponse(UNREADABLE, detail=f"invalid JSON: {exc}") from None
         try:
             return parse_page(body)
         except _ShapeError as exc:
-            raise ApiBadResponse(unreadable, detail=str(exc)) from None
+            raise ApiBadResponse(UNREADABLE, detail=str(exc)) from None
 
     def _api_message(self, response: requests.Response) -> str:
         """The `message` of an error body as plain text, shortened and key-free."""
@@ -519,7 +756,8 @@ class ActivitiesClient:
         return self._redact(message)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "[key]") if self._api_key else text
+        # Keys too short to be real would mangle the text instead of protecting anything.
+        return text.replace(self._api_key, "[key]") if len(self._api_key) >= 6 else text
 
 
 @lru_cache(maxsize=1)
@@ -529,15 +767,22 @@ def get_client() -> ActivitiesClient:
         base_url=settings.ACTIVITIES_API_BASE_URL,
         api_key=settings.ACTIVITIES_API_KEY,
         timeout=settings.ACTIVITIES_API_TIMEOUT,
+        budget=settings.ACTIVITIES_API_BUDGET,
+        retries=settings.ACTIVITIES_API_RETRIES,
+        retry_after_max=settings.ACTIVITIES_RETRY_AFTER_MAX,
+        breaker=CircuitBreaker(
+            threshold=settings.ACTIVITIES_BREAKER_THRESHOLD,
+            cooldown=settings.ACTIVITIES_BREAKER_COOLDOWN,
+        ),
     )
 
 
 @receiver(setting_changed)
 def _forget_client(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("ACTIVITIES_API_"):
+    if setting.startswith(("ACTIVITIES_API_", "ACTIVITIES_BREAKER_", "ACTIVITIES_RETRY_")):
         get_client.cache_clear()
 
 
-def list_tasks(query: TaskQuery) -> TaskPage:
+def list_tasks(query: TaskQuery, *, cache: str = "off") -> TaskPage:
     """Return one page of tasks; see `ActivitiesClient.list_tasks`."""
-    return get_client().list_tasks(query)
+    return get_client().list_tasks(query, cache=cache)

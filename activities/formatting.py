@@ -80,3 +80,24 @@ def plain(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return json.dumps(value, ensure_ascii=False)
+
+
+def clock(value: datetime | None) -> str:
+    """'09:41' in the current time zone, with the date when it is not today."""
+    if value is None:
+        return EMPTY
+    local = timezone.localtime(value)
+    if local.date() == timezone.localdate():
+        return local.strftime("%H:%M")
+    return local.strftime("%a %d %b, %H:%M")
+
+
+def age(seconds: int) -> str:
+    """'just now', '12 s ago', '3 min ago', '2 h ago'."""
+    if seconds < 2:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    return f"{seconds // 3600} h ago"

@@ -1,15 +1,18 @@
-"""The dashboard's pages: thin views over the filter form and the API client."""
+"""The dashboard's pages: thin views over the filter form and the task service."""
 
 from __future__ import annotations
 
 import logging
+import time
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import client
+from . import client, service
 from .formatting import querystring
 from .forms import TaskFilterForm
 from .paging import Pager
@@ -20,22 +23,71 @@ logger = logging.getLogger(__name__)
 @require_safe
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
-    # A submitted filter bar sends every field; bookmarks keep only what is set.
-    if any(value == "" for value in request.GET.values()):
-        return redirect(request.path + querystring(request))
+    # A submitted filter bar sends every field, and Refresh adds refresh=1: the
+    # bookmarkable URL keeps neither.
+    refresh = request.GET.get("refresh") == "1"
+    if refresh or any(value == "" for value in request.GET.values()):
+        response = redirect(request.path + querystring(request, refresh=None))
+        if refresh:
+            _refresh(request)
+        return response
 
     form = TaskFilterForm(request.GET)
-    ctx = {"form": form, "page": None, "pager": None, "error": None}
+    ctx = {"form": form, "listing": None, "page": None, "pager": None, "error": None}
     if not form.is_valid():
         return render(request, "activities/task_list.html", ctx, status=400)
 
     try:
-        page = client.list_tasks(form.query())
+        listing = service.list_tasks(form.query())
     except client.ApiError as exc:
         logger.warning("task list failed: %s %s", type(exc).__name__, exc.detail or exc)
         ctx["error"] = exc
         return render(request, "activities/task_list.html", ctx, status=exc.http_status)
 
-    ctx["page"] = page
-    ctx["pager"] = Pager.from_meta(page.meta, shown=len(page.tasks))
+    ctx.update(
+        listing=listing,
+        page=listing.page,
+        pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),
+    )
     return render(request, "activities/task_list.html", ctx)
+
+
+def _refresh(request: HttpRequest) -> None:
+    """Fetch the view anew into the cache, so the redirect that follows shows it."""
+    form = TaskFilterForm(request.GET)
+    if form.is_valid():
+        try:
+            listing = service.list_tasks(form.query(), refresh=True)
+        except client.ApiError:
+            return  # the page it lands on shows the error
+        if listing.is_stale:
+            # The page it lands on shows the cached copy: say that it is not new.
+            messages.warning(request, f"Refreshing failed. {listing.error.message}")
+
+
+@require_safe
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up. No API call, no sign-in."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_safe
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Whether the API answers a cheap call now: its outcome and latency. No sign-in."""
+    started = time.monotonic()
+    try:
+        client.list_tasks(client.TaskQuery(per_page=1), cache="off")
+    except client.ApiError as exc:
+        outcome, status = type(exc).__name__.removeprefix("Api"), 503
+    else:
+        outcome, status = "ok", 200
+    latency_ms = round((time.monotonic() - started) * 1000)
+    return JsonResponse(
+        {
+            "status": "ok" if status == 200 else "unavailable",
+            "api": {"outcome": outcome, "latency_ms": latency_ms},
+        },
+        status=status,
+    )

@@ -27,5 +27,7 @@ def environment(**options) -> Environment:
         tone=formatting.tone,
         humanize=formatting.humanize,
         plain=formatting.plain,
+        clock=formatting.clock,
+        age=formatting.age,
     )
     return env

@@ -47,6 +47,19 @@ def env_float(name: str, default: float) -> float:
     return value
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {raw!r}.")
+    return value
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -59,8 +72,21 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 _api_base_url = os.environ.get("ACTIVITIES_API_BASE_URL", "").strip()
 ACTIVITIES_API_BASE_URL = (_api_base_url or SANDBOX_URL).rstrip("/")
 ACTIVITIES_API_KEY = env_str("ACTIVITIES_API_KEY", "" if _api_base_url else SANDBOX_KEY)
-# Seconds to wait for the API to answer; connecting gets at most 3.05 s of it.
-ACTIVITIES_API_TIMEOUT = env_float("ACTIVITIES_API_TIMEOUT", 10.0)
+# Seconds one attempt may wait for the API (connecting gets at most 3.05 s of it) ...
+ACTIVITIES_API_TIMEOUT = env_float("ACTIVITIES_API_TIMEOUT", 5.0)
+# ... and all attempts of one call together, retries and their waits included.
+ACTIVITIES_API_BUDGET = env_float("ACTIVITIES_API_BUDGET", 10.0)
+# Retries after the first attempt, on connection errors, 429, 502, 503 and 504.
+ACTIVITIES_API_RETRIES = env_int("ACTIVITIES_API_RETRIES", 3)
+# The longest Retry-After (seconds) the dashboard will wait for before retrying.
+ACTIVITIES_RETRY_AFTER_MAX = env_float("ACTIVITIES_RETRY_AFTER_MAX", 5.0)
+# After this many consecutive failures, calls fail at once for the cool-down (seconds).
+ACTIVITIES_BREAKER_THRESHOLD = env_int("ACTIVITIES_BREAKER_THRESHOLD", 5, minimum=1)
+ACTIVITIES_BREAKER_COOLDOWN = env_float("ACTIVITIES_BREAKER_COOLDOWN", 30.0)
+# Seconds a fetched view is reused without asking the API again ...
+ACTIVITIES_CACHE_TTL = env_int("ACTIVITIES_CACHE_TTL", 30)
+# ... and may still be shown, marked as old, while the API is failing.
+ACTIVITIES_STALE_TTL = env_int("ACTIVITIES_STALE_TTL", 900)
 # Channels offered in the filter besides SALESMAN and CALLCENTER, e.g. "WHATSAPP,EMAIL".
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
 
@@ -76,6 +102,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "activities.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -115,6 +142,14 @@ TEMPLATES = [
         },
     },
 ]
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "task-dashboard",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
 
 DATABASES = {
     "default": dj_database_url.parse(

@@ -3,16 +3,20 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from activities import views
+from activities import export, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="task_list"), name="home"),
     path("tasks/", views.task_list, name="task_list"),
+    path("tasks/export.csv", export.export_csv, name="export_csv"),
+    path("tasks/export.jsonl", export.export_jsonl, name="export_jsonl"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]

@@ -1,10 +1,10 @@
-"""Run the sandbox in the foreground: ``python -m sandbox [--port 8001]``."""
+"""Run the sandbox in the foreground: ``python -m sandbox [--port 8001] [--fault 503]``."""
 
 from __future__ import annotations
 
 import argparse
 
-from .server import DEMO_KEY, TASKS_PATH, make_server
+from .server import CONTROL_PATH, DEMO_KEY, FAULTS, TASKS_PATH, make_server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,14 +15,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    faults = parser.add_argument_group(
+        "faults", f"start with a fault on; switch it later at /_sandbox/ ({', '.join(FAULTS)})"
+    )
+    faults.add_argument("--fault", choices=list(FAULTS), metavar="NAME", help="the fault")
+    faults.add_argument(
+        "--fault-times", type=int, metavar="N", help="only the next N requests (default: all)"
+    )
+    faults.add_argument(
+        "--fault-delay", type=float, metavar="S", help="seconds before it acts (slow, hang...)"
+    )
+    faults.add_argument("--retry-after", type=int, metavar="S", help="Retry-After of 429 and 503")
+    faults.add_argument("--fault-status", type=int, metavar="CODE", help="status of the html page")
     args = parser.parse_args(argv)
+    options = {
+        "times": args.fault_times,
+        "delay": args.fault_delay,
+        "retry_after": args.retry_after,
+        "status": args.fault_status,
+    }
+    if args.fault is None and any(value is not None for value in options.values()):
+        parser.error("--fault-times, --fault-delay, --retry-after and --fault-status need --fault")
 
     server = make_server(args.host, args.port, latency=args.latency_ms / 1000)
+    if args.fault is not None:
+        try:
+            server.set_fault(args.fault, **options)
+        except ValueError as exc:
+            server.server_close()
+            parser.error(str(exc))
     print(
         f"Sandbox Integration API on {server.url}{TASKS_PATH} "
-        f"(x-api-key: {DEMO_KEY}); Ctrl-C to stop",
+        f"(x-api-key: {DEMO_KEY}); faults at {server.url}{CONTROL_PATH}; Ctrl-C to stop",
         flush=True,
     )
+    if server.fault is not None:
+        print(f"Fault on: {server.fault}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -5,15 +5,38 @@ It follows the List Activities document, shared/api/list-activities.txt (``GET
 typical NestJS JSON API: errors are ``{"statusCode", "message", "error"}``, a bad query
 parameter is a 400 naming it, and a date without a time (``2026-04-15``) means midnight
 UTC of that day, as JavaScript's ``new Date("2026-04-15")`` does.
+
+Faults make it slow, flaky or broken on purpose, for tests and demos. They apply only to
+``GET /api/integration/activities/tasks``, before the key and the query are checked (a
+broken proxy checks neither), and are produced for real on the wire: statuses, bodies,
+cut responses, reset connections. Switch them with ``SandboxServer.set_fault()`` /
+``clear_fault()``, or over HTTP on the same server (see ``FAULTS`` for the names):
+
+- ``GET /_sandbox/`` is a small HTML page with a form to switch faults in a browser.
+- ``GET /_sandbox/fault`` answers ``{"fault": null}`` or ``{"fault": {"name": ...,
+  "times_left": ..., "delay": ..., "retry_after": ..., "status": ...}}``.
+- ``POST /_sandbox/fault`` with ``name=503&times=2`` (and ``delay``, ``retry_after``,
+  ``status``) as a form, a JSON object or the query string switches one on; an empty
+  ``name`` or ``name=none`` clears it. It answers the new state as JSON, 400 for a bad
+  value; a browser (``Accept: text/html`` or a form body) is sent back to ``/_sandbox/``
+  with a 303.
+- ``DELETE /_sandbox/fault`` clears it.
+
+The control endpoint needs no API key: it is a local demo tool, so bind the sandbox to
+loopback (the default) wherever that matters. Its requests are not in ``request_log``
+and ``latency`` does not slow them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import html
 import json
+import math
 import re
 import socket
+import struct
 import threading
 import time
 from http import HTTPStatus
@@ -26,6 +49,32 @@ from .data import generate_tasks
 DEMO_KEY = "sandbox-demo-key"
 FORBIDDEN_KEY = "sandbox-no-permission-key"
 TASKS_PATH = "/api/integration/activities/tasks"
+CONTROL_PATH = "/_sandbox/"
+FAULT_PATH = "/_sandbox/fault"
+
+# Every fault by name, with what a client sees. ``delay`` is waited before the fault acts.
+FAULTS = {
+    "slow": "answers normally after delay seconds (default 3)",
+    "429": "429 Too Many Requests with Retry-After (default 1 s)",
+    "500": "500 Internal Server Error, JSON body",
+    "502": "502 Bad Gateway, JSON body",
+    "503": "503 Service Unavailable, JSON body (Retry-After if retry_after is set)",
+    "504": "504 Gateway Timeout, JSON body",
+    "not-json": '200 application/json whose body is cut: {"data": [',
+    "wrong-shape": '200 valid JSON in another shape: {"items": [], "count": 0}',
+    "html": "an nginx 502 Bad Gateway HTML page (status 502 unless status is given)",
+    "truncated": "200 JSON whose Content-Length promises more bytes than are sent",
+    "reset": "reads the request, then resets the connection (ECONNRESET)",
+    "hang": "reads the request and never answers; closes after delay s (default 60)",
+}
+_DEFAULT_DELAY = {"slow": 3.0, "hang": 60.0}
+_RETRY_AFTER_FAULTS = ("429", "503")
+_ERROR_FAULTS = ("429", "500", "502", "503", "504")
+_NGINX_PAGE = (
+    "<html><head><title>{status} {phrase}</title></head><body><center><h1>{status} {phrase}"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
+_MAX_CONTROL_BODY = 1 << 16
 
 STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED")
 RESULT_STATUSES = ("EFFECTIVE", "NOT_EFFECTIVE", "PENDING")
@@ -44,6 +93,28 @@ class BadRequest(Exception):
 
 def _error(status: HTTPStatus, message: str) -> dict:
     return {"statusCode": status.value, "message": message, "error": status.phrase}
+
+
+def _number(value: object, name: str, *, minimum: float, whole: bool) -> float | int | None:
+    """Return ``value`` (a number or its text; None or "" for absent) as a number.
+
+    Raises ValueError naming ``name`` when it is not a finite number of at least
+    ``minimum``, or not a whole one when ``whole``.
+    """
+    if value is None or value == "":
+        return None
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be {kind}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be {kind}") from None
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        raise ValueError(f"{name} must be {kind}")
+    if number < minimum:
+        raise ValueError(f"{name} must not be less than {minimum:g}")
+    return int(number) if whole else number
 
 
 def _integer(params: dict[str, str], name: str, default: int, maximum: int | None):
@@ -194,6 +265,72 @@ def query_params(query_string: str) -> dict[str, str]:
     return {name: values[0] for name, values in parsed.items()}
 
 
+def _listing_payload(tasks: list[dict]) -> bytes:
+    """The healthy first page, as bytes, for faults that send (part of) a real answer."""
+    body = list_tasks(tasks, parse_query({}))
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def control_page(fault: dict | None, error: str | None = None) -> str:
+    """The HTML page at /_sandbox/: the current fault and a form to switch it."""
+    current_name = fault["name"] if fault else ""
+    if fault is None:
+        current = "none: the API answers normally"
+    else:
+        settings = [
+            f"{key.replace('_', '-')} {fault[key]:g}"
+            for key in ("delay", "retry_after", "status")
+            if fault[key] is not None
+        ]
+        if fault["times_left"] is not None:
+            settings.append(f"for the next {fault['times_left']} request(s)")
+        else:
+            settings.append("until cleared")
+        current = f"<strong>{html.escape(fault['name'])}</strong> ({', '.join(settings)})"
+    options = "".join(
+        f'<option value="{html.escape(name)}"{" selected" if name == current_name else ""}>'
+        f"{html.escape(name)}</option>"
+        for name in FAULTS
+    )
+    rows = "".join(
+        f"<tr><th>{html.escape(name)}</th><td>{html.escape(text)}</td></tr>"
+        for name, text in FAULTS.items()
+    )
+    message = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sandbox faults</title>
+<style>
+body{{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:1.5rem auto;padding:0 1rem}}
+form{{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:1rem 0}}
+label{{display:flex;flex-direction:column;font-size:.9rem}}
+input{{width:7rem}} table{{border-collapse:collapse}} th,td{{text-align:left;padding:.2rem .5rem}}
+th{{white-space:nowrap}} .error{{color:#a00;font-weight:bold}} code{{font-size:.9rem}}
+</style></head><body>
+<h1>Sandbox faults</h1>
+<p>Current fault: {current}</p>
+{message}
+<form method="post" action="{FAULT_PATH}">
+<label>Fault <select name="name">{options}</select></label>
+<label>Times <input name="times" type="number" min="1" step="1" placeholder="until cleared">
+</label>
+<label>Delay (s) <input name="delay" type="number" min="0" step="any" placeholder="default">
+</label>
+<label>Retry-After (s) <input name="retry_after" type="number" min="0" step="1"
+placeholder="429, 503"></label>
+<label>Status <input name="status" type="number" min="200" max="599" placeholder="html"></label>
+<button type="submit">Switch on</button>
+</form>
+<form method="post" action="{FAULT_PATH}"><input type="hidden" name="name" value="none">
+<button type="submit">Clear fault</button></form>
+<p>Faults apply to <code>GET {TASKS_PATH}</code> only, before the API key is checked.
+<code>delay</code> is waited before any fault acts.</p>
+<table>{rows}</table>
+</body></html>
+"""
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections
     server_version = "IntegrationSandbox/1.0"
@@ -211,22 +348,183 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
     def _handle(self) -> None:
+        split = urlsplit(self.path)
+        if split.path in (FAULT_PATH, CONTROL_PATH, CONTROL_PATH.rstrip("/")):
+            self._control(split.path, split.query)
+            return
         self._discard_body()
         api_key = self.headers.get("x-api-key") or None
-        split = urlsplit(self.path)
+        fault = None
+        if self.command == "GET" and split.path == TASKS_PATH:
+            fault = self.server.take_fault()
         self.server.record(
             {
                 "method": self.command,
                 "path": split.path,
                 "params": query_params(split.query),
                 "has_key": api_key is not None,
+                "fault": fault["name"] if fault is not None else None,
             }
         )
         latency = self.server.latency
         if latency > 0:
             time.sleep(latency)
+        if fault is not None and self._act_out(fault):
+            return
         status, body = answer(self.command, self.path, api_key, self.server.tasks)
-        self._send_json(status.value, body)
+        allow = {"Allow": "GET"} if status == HTTPStatus.METHOD_NOT_ALLOWED else {}
+        self._send_json(status.value, body, allow)
+
+    def _act_out(self, fault: dict) -> bool:
+        """Produce ``fault`` on the wire; False when the request is to be answered normally."""
+        name = fault["name"]
+        if fault["delay"] and self.server.pause(fault["delay"]):
+            self.close_connection = True  # stopping: drop the request unanswered
+            return True
+        if name == "slow":
+            return False
+        if name == "hang":
+            self.close_connection = True  # waited long enough: close without a word
+        elif name == "reset":
+            self._reset()
+        elif name in _ERROR_FAULTS:
+            status = HTTPStatus(int(name))
+            headers = {}
+            if fault["retry_after"] is not None:
+                headers["Retry-After"] = str(fault["retry_after"])
+            self._send_json(status.value, _error(status, status.phrase.capitalize()), headers)
+        elif name == "not-json":
+            self._send(200, b'{"data": [', "application/json; charset=utf-8")
+        elif name == "wrong-shape":
+            self._send_json(200, {"items": [], "count": 0})
+        elif name == "html":
+            status = fault["status"]
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = "Error"
+            page = _NGINX_PAGE.format(status=status, phrase=phrase)
+            self._send(status, page.encode(), "text/html")
+        elif name == "truncated":
+            payload = _listing_payload(self.server.tasks)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True
+        return True
+
+    def _reset(self) -> None:
+        # A zero linger time makes close() send RST instead of FIN: the client's read
+        # fails with ECONNRESET. rfile holds a reference to the socket, so close it too.
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.rfile.close()
+        self.connection.close()
+
+    # The control endpoint, /_sandbox/: no key, not logged, not slowed by latency.
+
+    def _control(self, path: str, query: str) -> None:
+        no_store = {"Cache-Control": "no-store"}
+        if path == CONTROL_PATH.rstrip("/"):
+            self._discard_body()
+            self._send(308, b"", "text/plain", {"Location": CONTROL_PATH})
+        elif path == CONTROL_PATH:
+            self._discard_body()
+            if self.command in ("GET", "HEAD"):
+                page = control_page(self.server.fault).encode()
+                self._send(200, page, "text/html; charset=utf-8", no_store)
+            else:
+                self._control_not_allowed("GET")
+        elif self.command == "GET":
+            self._discard_body()
+            self._send_json(200, {"fault": self.server.fault}, no_store)
+        elif self.command == "DELETE":
+            self._discard_body()
+            self.server.clear_fault()
+            self._send_json(200, {"fault": None}, no_store)
+        elif self.command == "POST":
+            self._control_post(query)
+        else:
+            self._discard_body()
+            self._control_not_allowed("GET, POST, DELETE")
+
+    def _control_not_allowed(self, allow: str) -> None:
+        status = HTTPStatus.METHOD_NOT_ALLOWED
+        body = _error(status, f"Cannot {self.command} {self.path}")
+        self._send_json(status.value, body, {"Allow": allow})
+
+    def _control_post(self, query: str) -> None:
+        content_type = self.headers.get_content_type()
+        form = content_type == "application/x-www-form-urlencoded"
+        browser = form or "text/html" in self.headers.get("Accept", "")
+        try:
+            params = self._control_params(query, content_type)
+            name = params.get("name")
+            if name is None:
+                raise ValueError("name is required (empty or none clears the fault)")
+            if not isinstance(name, str | int) or isinstance(name, bool):
+                raise ValueError("name must be a fault name")
+            if str(name).strip().lower() in ("", "none"):
+                self.server.clear_fault()
+            else:
+                self.server.set_fault(
+                    str(name).strip(),
+                    times=params.get("times"),
+                    delay=params.get("delay"),
+                    retry_after=params.get("retry_after"),
+                    status=params.get("status"),
+                )
+        except ValueError as exc:
+            status = HTTPStatus.BAD_REQUEST
+            if "text/html" in self.headers.get("Accept", ""):
+                page = control_page(self.server.fault, str(exc)).encode()
+                self._send(status.value, page, "text/html; charset=utf-8")
+            else:
+                self._send_json(status.value, _error(status, str(exc)))
+            return
+        state = {"fault": self.server.fault}
+        headers = {"Cache-Control": "no-store"}
+        if browser:
+            self._send_json(303, state, {**headers, "Location": CONTROL_PATH})
+        else:
+            self._send_json(200, state, headers)
+
+    def _control_params(self, query: str, content_type: str) -> dict[str, object]:
+        """The query string's parameters, overridden by a form or JSON body's.
+
+        Raises ValueError for a body that cannot be read or parsed.
+        """
+        params: dict[str, object] = dict(query_params(query))
+        body = self._read_body()
+        if body is None:
+            limit = _MAX_CONTROL_BODY
+            raise ValueError(f"send a body of at most {limit} bytes, with a Content-Length")
+        if not body.strip():
+            return params
+        if content_type == "application/json":
+            data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError("a JSON body must be an object")
+            params.update(data)
+        else:
+            params.update(query_params(body.decode("utf-8")))
+        return params
+
+    def _read_body(self) -> bytes | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_CONTROL_BODY:
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
 
     def _discard_body(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
@@ -241,13 +539,22 @@ class _Handler(BaseHTTPRequestHandler):
         elif length != 0:
             self.close_connection = True
 
-    def _send_json(self, code: int, body: dict) -> None:
+    def _send_json(self, code: int, body: dict, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        self._send(code, payload, "application/json; charset=utf-8", headers)
+
+    def _send(
+        self,
+        code: int,
+        payload: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        if code == HTTPStatus.METHOD_NOT_ALLOWED:
-            self.send_header("Allow", "GET")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -269,7 +576,9 @@ class SandboxServer(ThreadingHTTPServer):
     """The sandbox over HTTP; ``start()`` serves in a daemon thread, ``stop()`` ends it.
 
     ``tasks`` and ``latency`` (seconds slept before each answer) may be changed while it
-    runs. ``request_log`` gets one dict per request, without the key itself.
+    runs. ``request_log`` gets one dict per API request, without the key itself; its
+    ``"fault"`` is the name of the fault that request got, None when healthy.
+    ``set_fault()`` / ``clear_fault()`` switch faults (see ``FAULTS``) from any thread.
     """
 
     daemon_threads = True
@@ -289,6 +598,8 @@ class SandboxServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
+        self._fault: dict | None = None
+        self._stopping = threading.Event()
         super().__init__(server_address, _Handler)
 
     def server_bind(self) -> None:
@@ -302,6 +613,80 @@ class SandboxServer(ThreadingHTTPServer):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}"
+
+    @property
+    def fault(self) -> dict | None:
+        """A copy of the current fault (name, times_left, delay, retry_after, status)."""
+        with self._lock:
+            return dict(self._fault) if self._fault else None
+
+    def set_fault(
+        self,
+        name: str,
+        *,
+        times: int | None = None,
+        delay: float | None = None,
+        retry_after: int | None = None,
+        status: int | None = None,
+    ) -> None:
+        """Give the next ``times`` task-list requests (all while None) the fault ``name``.
+
+        ``delay`` is waited before the fault acts (default 3 s for slow, 60 s for hang,
+        else none); ``retry_after`` is the Retry-After of 429 (default 1) and 503 (default
+        none); ``status`` is the status of the html page (default 502). Numbers may be
+        given as text. Raises ValueError for an unknown name, listing the known ones, or a
+        value that is out of range or does not apply to the fault.
+        """
+        name = str(name)
+        if name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}; known faults: {', '.join(FAULTS)}")
+        times = _number(times, "times", minimum=1, whole=True)
+        delay = _number(delay, "delay", minimum=0, whole=False)
+        retry_after = _number(retry_after, "retry_after", minimum=0, whole=True)
+        status = _number(status, "status", minimum=200, whole=True)
+        if retry_after is not None and name not in _RETRY_AFTER_FAULTS:
+            raise ValueError("retry_after only applies to the 429 and 503 faults")
+        if status is not None and name != "html":
+            raise ValueError("status only applies to the html fault")
+        if status is not None and status > 599:
+            raise ValueError("status must not be greater than 599")
+        if delay is None:
+            delay = _DEFAULT_DELAY.get(name)
+        if retry_after is None and name == "429":
+            retry_after = 1
+        if status is None and name == "html":
+            status = 502
+        fault = {
+            "name": name,
+            "times_left": times,
+            "delay": delay,
+            "retry_after": retry_after,
+            "status": status,
+        }
+        with self._lock:
+            self._fault = fault
+
+    def clear_fault(self) -> None:
+        """Answer every request normally again."""
+        with self._lock:
+            self._fault = None
+
+    def take_fault(self) -> dict | None:
+        """Return the fault for one task-list request (None if healthy), counting it."""
+        with self._lock:
+            fault = self._fault
+            if fault is None:
+                return None
+            taken = dict(fault)
+            if fault["times_left"] is not None:
+                fault["times_left"] -= 1
+                if fault["times_left"] <= 0:
+                    self._fault = None
+            return taken
+
+    def pause(self, seconds: float) -> bool:
+        """Wait ``seconds``; return True at once if the server is stopping."""
+        return self._stopping.wait(seconds)
 
     def record(self, entry: dict) -> None:
         with self._lock:
@@ -330,7 +715,11 @@ class SandboxServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        """Stop serving, end open keep-alive connections and close the socket."""
+        """Stop serving, end open keep-alive connections and close the socket.
+
+        Requests held by a slow or hang fault are dropped, so this returns promptly.
+        """
+        self._stopping.set()
         if self._thread is not None:
             self.shutdown()
             self._thread.join()

@@ -8,7 +8,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.cache import cache
 
+from activities import client
 from sandbox import DEMO_KEY, make_server
 
 # Playwright's sync API leaves an event loop running in the test thread; Django's ORM
@@ -57,6 +59,16 @@ def served(settings, api):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Each test starts with an empty response cache and a new client (closed circuit)."""
+    cache.clear()
+    client.get_client.cache_clear()
+    yield
+    cache.clear()
+    client.get_client.cache_clear()
 
 
 @pytest.fixture

@@ -243,5 +243,6 @@ def test_the_key_is_sent_but_never_logged(canned, settings, caplog):
     assert "secret-key-0123456789" not in caplog.text
     assert "secret-key-0123456789" not in caught.value.detail
     assert "secret-key-0123456789" not in repr(client.get_client())
-    assert "upstream GET /api/integration/activities/tasks" in caplog.text
+    assert "upstream path=/api/integration/activities/tasks" in caplog.text
+    assert "params=page=1&per_page=20&status=PENDING" in caplog.text
     assert "status=500" in caplog.text

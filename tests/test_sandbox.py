@@ -594,14 +594,16 @@ def test_request_log_records_each_request_without_the_key(start_server):
             "path": TASKS_PATH,
             "params": {"status": "PENDING", "page": "2"},
             "has_key": True,
+            "fault": None,
         },
         {
             "method": "GET",
             "path": TASKS_PATH,
             "params": {"status": "COMPLETED", "status_2": ""},
             "has_key": False,
+            "fault": None,
         },
-        {"method": "GET", "path": "/nowhere", "params": {}, "has_key": True},
+        {"method": "GET", "path": "/nowhere", "params": {}, "has_key": True, "fault": None},
     ]
     assert DEMO_KEY not in repr(server.request_log)
     assert FORBIDDEN_KEY not in repr(server.request_log)

@@ -1,0 +1,26 @@
+"""Gives every request an id that follows it into the API call and the log lines."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from .client import request_id
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_middleware(get_response):
+    def middleware(request):
+        # A proxy's id is kept when it is sane; otherwise a new one is made.
+        given = request.headers.get("X-Request-ID", "")
+        rid = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        try:
+            response = get_response(request)
+        finally:
+            request_id.reset(token)
+        response["X-Request-ID"] = rid
+        return response
+
+    return middleware
