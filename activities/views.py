@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -45,6 +46,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         return render(request, "activities/task_list.html", ctx, status=exc.http_status)
 
     ctx.update(
+        export_max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
         listing=listing,
         page=listing.page,
         pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),

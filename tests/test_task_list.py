@@ -276,3 +276,17 @@ def test_the_key_appears_in_no_response(signed_in, api, settings, canned):
     pages.append(signed_in.get(URL))
     for response in pages:
         assert DEMO_KEY not in response.content.decode()
+
+
+def test_export_links_keep_the_filters_but_not_the_page(signed_in, api):
+    html = signed_in.get(URL, {"channel": "SALESMAN", "page": "2", "per_page": "50"})
+    html = html.content.decode()
+    assert 'href="/tasks/export.csv?channel=SALESMAN" download>CSV</a>' in html
+    assert 'href="/tasks/export.jsonl?channel=SALESMAN" download>JSON Lines</a>' in html
+    assert "Exports stop at the first" not in html
+
+
+def test_a_view_larger_than_the_export_cap_says_so(signed_in, api, settings):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 100
+    html = signed_in.get(URL).content.decode()
+    assert "Exports stop at the first 100 tasks; narrow the filters" in html

@@ -1,0 +1,602 @@
+"""The CSV and JSON Lines exports, through Django's test client over real HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+import threading
+import time
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import StreamingHttpResponse
+
+from activities import client, export
+from activities.client import TaskQuery
+from sandbox import DEMO_KEY
+
+from .records import FULL, NULL_HEAVY, task
+
+CSV_URL = "/tasks/export.csv"
+JSONL_URL = "/tasks/export.jsonl"
+BOM = "\ufeff".encode()
+HEADER = [
+    "Scheduled",
+    "Status",
+    "Lifecycle",
+    "Lifecycle detail",
+    "Channel",
+    "Commerce ID",
+    "Commerce",
+    "Reason",
+    "Operator ID",
+    "Operator",
+    "Operator type",
+    "Route code",
+    "Route",
+    "Result",
+    "Result at",
+    "Result source",
+    "Origin",
+    "Created",
+    "Task ID",
+]
+
+
+def body(response) -> bytes:
+    assert isinstance(response, StreamingHttpResponse)
+    return b"".join(response.streaming_content)
+
+
+def csv_rows(response) -> list[list[str]]:
+    """The CSV body parsed back, header row included, after checking the BOM."""
+    data = body(response)
+    assert data.startswith(BOM)
+    return list(csv.reader(io.StringIO(data[len(BOM) :].decode(), newline="")))
+
+
+def jsonl_lines(response) -> list[dict]:
+    return [json.loads(line) for line in body(response).decode().splitlines()]
+
+
+def when(record: dict) -> datetime | None:
+    value = record.get("scheduledAt")
+    return datetime.fromisoformat(value) if value else None
+
+
+def sandbox_order(records) -> list[str]:
+    """Task IDs in the API's order: scheduledAt ascending, nulls last, then id."""
+
+    def key(record):
+        moment = when(record)
+        return (moment is None, moment.timestamp() if moment else 0.0, record["id"])
+
+    return [record["id"] for record in sorted(records, key=key)]
+
+
+def pages_requested(sandbox) -> list[str]:
+    return [entry["params"]["page"] for entry in sandbox.request_log]
+
+
+# --- A paged fake for failures halfway -------------------------------------------------
+
+
+class _Paged(BaseHTTPRequestHandler):
+    """Serves `records` page by page, and HTTP 500 from page `fail_from` on."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        server = self.server
+        params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        page, per_page = int(params["page"]), int(params["per_page"])
+        with server.lock:
+            server.pages.append(page)
+            server.keys.append(self.headers.get("x-api-key"))
+            server.in_flight += 1
+            server.max_in_flight = max(server.max_in_flight, server.in_flight)
+        time.sleep(server.delay)
+        if page >= server.fail_from:
+            status, answer = 500, {"statusCode": 500, "message": "Internal server error"}
+        else:
+            records = server.records
+            status, answer = (
+                200,
+                {
+                    "data": records[(page - 1) * per_page : page * per_page],
+                    "meta": {
+                        "page": page,
+                        "per_page": per_page,
+                        "total": len(records),
+                        "totalPages": -(-len(records) // per_page),
+                    },
+                },
+            )
+        data = json.dumps(answer).encode()
+        with server.lock:
+            server.in_flight -= 1
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def paged(settings):
+    """A real HTTP server paging through `paged.records`; `paged.fail_from` breaks it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Paged)
+    server.daemon_threads = True
+    server.records = [task(id=f"task-{i:04d}") for i in range(250)]
+    server.fail_from = 10**9
+    server.delay = 0.0
+    server.lock = threading.Lock()
+    server.pages, server.keys = [], []
+    server.in_flight = server.max_in_flight = 0
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
+    settings.ACTIVITIES_API_KEY = DEMO_KEY
+    settings.ACTIVITIES_API_TIMEOUT = 5.0
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+# --- Every page, in order, with the filters --------------------------------------------
+
+
+def test_it_exports_every_page_in_the_lists_order(signed_in, api):
+    response = signed_in.get(CSV_URL)
+
+    rows = csv_rows(response)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert rows[0] == HEADER
+    assert [row[-1] for row in rows[1:]] == sandbox_order(api.tasks)
+    total_pages = -(-len(api.tasks) // 100)
+    assert sorted(pages_requested(api), key=int) == [str(n) for n in range(1, total_pages + 1)]
+    assert {entry["params"]["per_page"] for entry in api.request_log} == {"100"}
+
+
+def test_paging_parameters_in_the_url_are_ignored(signed_in, api):
+    response = signed_in.get(CSV_URL, {"page": "3", "per_page": "1000"})
+
+    assert response.status_code == 200
+    assert len(csv_rows(response)) == 1 + len(api.tasks)
+    assert api.request_log[0]["params"] == {"page": "1", "per_page": "100"}
+
+
+def test_filters_apply_to_every_page(signed_in, api, settings):
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = datetime.now(zone).date()
+    first, last = today - timedelta(days=20), today + timedelta(days=5)
+    response = signed_in.get(
+        CSV_URL,
+        {"channel": "CALLCENTER", "scheduled_from": f"{first}", "scheduled_to": f"{last}"},
+    )
+
+    start = datetime.combine(first, datetime.min.time(), zone)
+    end = datetime.combine(last, datetime.max.time(), zone)
+    expected = sandbox_order(
+        t for t in api.tasks if t["channel"] == "CALLCENTER" and when(t) and start <= when(t) <= end
+    )
+    rows = csv_rows(response)[1:]
+    assert len(expected) > 100, "the view should span several pages"
+    assert [row[-1] for row in rows] == expected
+    assert {row[4] for row in rows} == {"CALLCENTER"}
+    for entry in api.request_log:
+        assert entry["params"]["channel"] == "CALLCENTER"
+        assert entry["params"]["scheduled_from"] == client.format_instant(start)
+        assert entry["params"]["scheduled_to"] == client.format_instant(end)
+    pages = -(-len(expected) // 100)
+    assert sorted(pages_requested(api), key=int) == [str(n) for n in range(1, pages + 1)]
+
+
+def test_the_rows_are_the_ones_the_task_list_shows_page_by_page(signed_in, api):
+    shown, page = [], 1
+    while True:
+        html = signed_in.get("/tasks/", {"channel": "SALESMAN", "per_page": 100, "page": page})
+        ids = re.findall(r"<dt>Task ID</dt><dd><code>([^<]+)</code>", html.content.decode())
+        if not ids:
+            break
+        shown += ids
+        page += 1
+
+    rows = csv_rows(signed_in.get(CSV_URL, {"channel": "SALESMAN"}))[1:]
+    assert len(shown) > 200
+    assert [row[-1] for row in rows] == shown
+
+
+def test_a_row_has_every_column_with_local_times(signed_in, served, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30, no daylight saving
+    served(FULL)
+
+    rows = csv_rows(signed_in.get(CSV_URL))
+
+    assert rows == [
+        HEADER,
+        [
+            "2026-04-15 18:30",
+            "COMPLETED",
+            "Completada",
+            "Visita realizada con pedido",
+            "SALESMAN",
+            "COM-001",
+            "Farmacia Central",
+            "Riesgo de fuga",
+            "OP-042",
+            "Carlos Pérez",
+            "SALESMAN",
+            "RUTA-NORTE-01",
+            "Ruta Norte",
+            "EFFECTIVE",
+            "2026-04-15 19:10",
+            "MOBILE_APP",
+            "ACTIVITY",
+            "2026-04-10 20:00",
+            FULL["id"],
+        ],
+    ]
+
+
+def test_null_fields_are_empty_cells(signed_in, served):
+    served(NULL_HEAVY)
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+
+    assert row[HEADER.index("Commerce")] == "Kiosco Ñandú"
+    assert row[HEADER.index("Origin")] == "STANDALONE"
+    assert row[HEADER.index("Task ID")] == NULL_HEAVY["id"]
+    filled = {"Commerce", "Commerce ID", "Origin", "Task ID"}
+    assert all(cell == "" for name, cell in zip(HEADER, row, strict=True) if name not in filled)
+
+
+def test_cells_that_look_like_formulas_are_quoted_in_csv_only(signed_in, served):
+    served(
+        task(
+            commerceName='=HYPERLINK("http://evil")',
+            commerceExternalId="+56 9 1234",
+            lifecycleStatusDetail="-2+3",
+            reason={"code": "X", "label": "@SUM(A1)"},
+            lifecycleStatusLabel="\tTab",
+        )
+    )
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+    (line,) = jsonl_lines(signed_in.get(JSONL_URL))
+
+    assert row[HEADER.index("Commerce")] == '\'=HYPERLINK("http://evil")'
+    assert row[HEADER.index("Commerce ID")] == "'+56 9 1234"
+    assert row[HEADER.index("Lifecycle detail")] == "'-2+3"
+    assert row[HEADER.index("Reason")] == "'@SUM(A1)"
+    assert row[HEADER.index("Lifecycle")] == "'\tTab"
+    assert row[HEADER.index("Scheduled")] == "2026-04-15 09:00"  # ours, untouched
+    assert line["commerce_name"] == '=HYPERLINK("http://evil")'
+
+
+@pytest.mark.parametrize(
+    ("params", "filename"),
+    [
+        (
+            {
+                "channel": "CALLCENTER",
+                "status": "PENDING",
+                "scheduled_from": "2026-11-29",
+                "scheduled_to": "2026-12-05",
+            },
+            "tasks_CALLCENTER_PENDING_2026-11-29_to_2026-12-05.csv",
+        ),
+        ({"scheduled_from": "2026-11-29", "scheduled_to": "2026-11-29"}, "tasks_2026-11-29.csv"),
+        (
+            {"result_status": "EFFECTIVE", "scheduled_from": "2026-11-29"},
+            "tasks_result-EFFECTIVE_from_2026-11-29.csv",
+        ),
+        (
+            {"external_commerce_id": 'a/b "c"\\..;x', "scheduled_to": "2026-12-05"},
+            "tasks_commerce-a-b-c-x_to_2026-12-05.csv",
+        ),
+    ],
+)
+def test_the_file_name_says_what_it_holds(signed_in, api, params, filename):
+    response = signed_in.get(CSV_URL, params)
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+
+
+def test_an_unfiltered_export_is_named_all_with_the_time(signed_in, api):
+    csv_name = signed_in.get(CSV_URL)["Content-Disposition"]
+    jsonl_name = signed_in.get(JSONL_URL, {"channel": "SALESMAN"})["Content-Disposition"]
+
+    assert re.fullmatch(r'attachment; filename="tasks_all_\d{8}-\d{4}\.csv"', csv_name)
+    assert re.fullmatch(r'attachment; filename="tasks_SALESMAN_\d{8}-\d{4}\.jsonl"', jsonl_name)
+
+
+# --- JSON Lines ------------------------------------------------------------------------
+
+
+def test_jsonl_has_one_object_per_task_in_order(signed_in, api):
+    response = signed_in.get(JSONL_URL, {"channel": "SALESMAN"})
+
+    lines = jsonl_lines(response)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert [line["id"] for line in lines] == sandbox_order(
+        t for t in api.tasks if t["channel"] == "SALESMAN"
+    )
+
+
+def test_a_jsonl_object_is_the_typed_task_with_utc_timestamps(signed_in, served):
+    served(FULL, NULL_HEAVY)
+
+    full, empty = jsonl_lines(signed_in.get(JSONL_URL))
+
+    assert full == {
+        "id": FULL["id"],
+        "origin": "ACTIVITY",
+        "type": "TASK",
+        "status": "COMPLETED",
+        "channel": "SALESMAN",
+        "scheduled_at": "2026-04-15T13:00:00.000Z",
+        "occurred_at": "2026-04-15T13:40:00.000Z",
+        "created_at": "2026-04-10T14:30:00.000Z",
+        "lifecycle_status": "COMPLETED",
+        "lifecycle_label": "Completada",
+        "lifecycle_detail": "Visita realizada con pedido",
+        "can_force_retry_dispatch": False,
+        "commerce_external_id": "COM-001",
+        "commerce_name": "Farmacia Central",
+        "reason": {"code": "CHURN_RISK", "label": "Riesgo de fuga"},
+        "user_status": {"code": "FOLLOW_UP", "label": "Requiere seguimiento"},
+        "assignment": {
+            "commerce_external_id": "COM-001",
+            "assignment_reason": "Asignación por ruta",
+            "commerce": {"external_id": "COM-001", "name": "Farmacia Central"},
+        },
+        "details": {
+            "type": "TASK",
+            "route_code": "RUTA-NORTE-01",
+            "operator_external_id": "OP-042",
+            "route": {"code": "RUTA-NORTE-01", "name": "Ruta Norte"},
+            "operator": {"external_id": "OP-042", "name": "Carlos Pérez", "type": "SALESMAN"},
+        },
+        "result": {
+            "id": "r-0001",
+            "result_status": "EFFECTIVE",
+            "source": "MOBILE_APP",
+            "origin": "SALESMAN",
+            "channel": "SALESMAN",
+            "occurred_at": "2026-04-15T13:40:00.000Z",
+            "created_at": "2026-04-15T13:41:00.000Z",
+            "details": {"comment": "Pedido de reposición", "orderAmount": 125000},
+        },
+    }
+    assert empty["scheduled_at"] is None and empty["result"] is None
+    assert empty["details"] is None and empty["commerce_name"] == "Kiosco Ñandú"
+    assert set(empty) == set(full)
+
+
+# --- The row cap -----------------------------------------------------------------------
+
+
+def test_a_view_over_the_cap_stops_there_with_a_note(signed_in, api, settings):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 150
+
+    rows = csv_rows(signed_in.get(CSV_URL))
+
+    assert len(rows) == 1 + 150 + 1
+    assert [row[-1] for row in rows[1:151]] == sandbox_order(api.tasks)[:150]
+    assert rows[-1] == [
+        f"# EXPORT TRUNCATED: This view matches {len(api.tasks):,} tasks; only the first "
+        "150 are included. Narrow the filters (for example the dates) to export the rest."
+    ]
+    assert pages_requested(api) == ["1", "2"]
+
+
+def test_a_jsonl_view_over_the_cap_ends_with_a_note_object(signed_in, api, settings):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 150
+
+    lines = jsonl_lines(signed_in.get(JSONL_URL))
+
+    assert len(lines) == 151
+    assert lines[-1]["export_truncated"] is True
+    assert lines[-1]["rows_written"] == 150
+    assert lines[-1]["total"] == len(api.tasks)
+
+
+def test_a_view_within_the_cap_has_no_note(signed_in, paged, settings):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 250
+
+    rows = csv_rows(signed_in.get(CSV_URL))
+
+    assert len(rows) == 1 + 250
+    assert not rows[-1][0].startswith("#")
+
+
+# --- Failures --------------------------------------------------------------------------
+
+
+def test_a_failure_halfway_ends_the_csv_with_a_marker_and_is_logged(signed_in, paged, caplog):
+    paged.fail_from = 3
+    caplog.set_level(logging.INFO)
+
+    response = signed_in.get(CSV_URL)
+
+    rows = csv_rows(response)
+    assert response.status_code == 200
+    assert [row[-1] for row in rows[1:201]] == [f"task-{i:04d}" for i in range(200)]
+    assert len(rows) == 1 + 200 + 1
+    assert rows[-1] == [
+        "# EXPORT INCOMPLETE: The task service has a problem of its own (HTTP 500). "
+        "Try again in a few minutes. The export stopped after 200 rows; "
+        "download it again to get the rest."
+    ]
+    (record,) = [r for r in caplog.records if r.name == "activities.export"]
+    assert record.levelname == "WARNING"
+    assert "incomplete after 200 rows" in record.getMessage()
+    assert "ApiServerError" in record.getMessage()
+    assert DEMO_KEY not in caplog.text
+
+
+def test_a_failure_halfway_ends_the_jsonl_with_an_error_object(signed_in, paged):
+    paged.fail_from = 2
+
+    lines = jsonl_lines(signed_in.get(JSONL_URL))
+
+    assert len(lines) == 101
+    assert lines[-1] == {
+        "export_incomplete": True,
+        "error": "The task service has a problem of its own (HTTP 500). "
+        "Try again in a few minutes.",
+        "rows_written": 100,
+    }
+
+
+@pytest.mark.parametrize("url", [CSV_URL, JSONL_URL])
+def test_a_failing_first_page_is_an_error_status_not_a_download(signed_in, canned, url):
+    canned.answer = (500, "application/json", "{}")
+
+    response = signed_in.get(url)
+
+    assert response.status_code == 502
+    assert not response.streaming
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Content-Disposition" not in response
+    assert response.content.decode() == (
+        "The task service has a problem.\n"
+        "The task service has a problem of its own (HTTP 500). Try again in a few minutes.\n"
+    )
+
+
+def test_a_missing_key_is_a_503_in_plain_text(signed_in, api, settings):
+    settings.ACTIVITIES_API_KEY = ""
+    response = signed_in.get(CSV_URL)
+    assert response.status_code == 503
+    assert "No API key is configured" in response.content.decode()
+    assert api.request_log == []
+
+
+@pytest.mark.parametrize(
+    ("params", "line"),
+    [
+        ({"scheduled_from": "yesterday"}, "- Scheduled from (scheduled_from): Enter a valid date."),
+        (
+            {"scheduled_from": "2026-11-30", "scheduled_to": "2026-11-01"},
+            "- Scheduled to (scheduled_to): The end date must be on or after the start date.",
+        ),
+        ({"status": "DONE"}, "- Status (status): Select a valid choice."),
+        ({"external_commerce_id": "x" * 100}, "- Commerce ID (external_commerce_id): Ensure"),
+    ],
+)
+@pytest.mark.parametrize("url", [CSV_URL, JSONL_URL])
+def test_invalid_filters_are_a_400_in_plain_text_without_an_api_call(
+    signed_in, api, url, params, line
+):
+    response = signed_in.get(url, params)
+
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert text.startswith("Some filters need fixing:\n")
+    assert line in text
+    assert api.request_log == []
+
+
+# --- Access ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [CSV_URL, JSONL_URL])
+def test_it_needs_sign_in(client, api, url):
+    response = client.get(url, {"channel": "SALESMAN"})
+
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/accounts/login/?next=")
+    assert unquote(location.split("next=", 1)[1]) == f"{url}?channel=SALESMAN"
+    assert api.request_log == []
+
+
+def test_only_get_and_head_are_allowed(signed_in, api):
+    assert signed_in.post(CSV_URL).status_code == 405
+    assert api.request_log == []
+
+
+def test_head_answers_the_headers_from_one_api_call(signed_in, api):
+    response = signed_in.head(CSV_URL, {"channel": "SALESMAN"})
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="tasks_SALESMAN_')
+    assert pages_requested(api) == ["1"]
+
+
+# --- Streaming -------------------------------------------------------------------------
+
+
+def test_the_first_bytes_leave_before_the_last_page_is_requested(signed_in, api, settings):
+    settings.ACTIVITIES_EXPORT_CONCURRENCY = 1
+    total_pages = -(-len(api.tasks) // 100)
+
+    response = signed_in.get(CSV_URL)
+    chunks = iter(response.streaming_content)
+    first = next(chunks)
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert first.startswith(BOM + b"Scheduled,Status,")
+    assert len(api.request_log) <= 2 < total_pages
+    rest = b"".join(chunks)
+    assert pages_requested(api) == [str(n) for n in range(1, total_pages + 1)]  # one at a time
+    assert (first + rest).count(b"\r\n") == 1 + len(api.tasks)
+
+
+def test_at_most_the_configured_pages_are_in_flight(signed_in, paged, settings):
+    settings.ACTIVITIES_EXPORT_CONCURRENCY = 2
+    paged.records = [task(id=f"task-{i:04d}") for i in range(1000)]
+    paged.delay = 0.03
+
+    lines = jsonl_lines(signed_in.get(JSONL_URL))
+
+    assert [line["id"] for line in lines] == [f"task-{i:04d}" for i in range(1000)]
+    assert paged.max_in_flight == 2
+    assert sorted(paged.pages) == list(range(1, 11))
+
+
+def test_closing_the_download_stops_fetching_pages(api, settings):
+    settings.ACTIVITIES_EXPORT_CONCURRENCY = 1
+    api.latency = 0.02
+    query = TaskQuery(per_page=100)
+    first = client.list_tasks(query)
+    fmt = export.CsvFormat(ZoneInfo("UTC"))
+
+    chunks = export.stream(first, query, fmt, concurrency=1, max_rows=50_000)
+    next(chunks)
+    chunks.close()
+    time.sleep(0.15)
+
+    assert first.meta.total_pages == 6
+    assert len(api.request_log) <= 2
+
+
+# --- The key ---------------------------------------------------------------------------
+
+
+def test_the_key_appears_in_no_export_and_no_log(signed_in, api, settings, canned, caplog):
+    caplog.set_level(logging.DEBUG)
+    settings.ACTIVITIES_API_BASE_URL = api.url
+    outputs = [body(signed_in.get(CSV_URL)), body(signed_in.get(JSONL_URL))]
+    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{canned.server_port}"
+    canned.answer = (401, "application/json", f'{{"message":"key {DEMO_KEY} is invalid"}}')
+    outputs.append(signed_in.get(CSV_URL).content)
+    canned.answer = (500, "application/json", f'{{"message":"key {DEMO_KEY} broke"}}')
+    outputs.append(signed_in.get(JSONL_URL).content)
+
+    for output in outputs:
+        assert DEMO_KEY.encode() not in output
+    assert DEMO_KEY not in caplog.text
