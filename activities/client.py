@@ -783,6 +783,11 @@ def _forget_client(*, setting: str, **kwargs: Any) -> None:
         get_client.cache_clear()
 
 
+def circuit_open() -> bool:
+    """Whether calls are being refused after a run of failures."""
+    return get_client().breaker.is_open
+
+
 def list_tasks(query: TaskQuery, *, cache: str = "off") -> TaskPage:
     """Return one page of tasks; see `ActivitiesClient.list_tasks`."""
     return get_client().list_tasks(query, cache=cache)

@@ -101,3 +101,33 @@ def age(seconds: int) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min ago"
     return f"{seconds // 3600} h ago"
+
+
+def relative(value: datetime | None, now: datetime) -> str:
+    """'in 2 h', '3 days ago', 'in 25 min', 'now': how far `value` is from `now`."""
+    if value is None:
+        return ""
+    seconds = (value - now).total_seconds()
+    ahead = seconds >= 0
+    seconds = abs(seconds)
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        amount = f"{int(seconds // 60)} min"
+    elif seconds < 86400:
+        amount = f"{int(seconds // 3600)} h"
+    else:
+        days = int(seconds // 86400)
+        amount = f"{days} day" if days == 1 else f"{days} days"
+    return f"in {amount}" if ahead else f"{amount} ago"
+
+
+def is_overdue(task, now: datetime) -> bool:
+    """A pending task whose scheduled time has passed."""
+    return task.status == "PENDING" and task.scheduled_at is not None and task.scheduled_at < now
+
+
+def page_title(filters: list[tuple[str, str, str]]) -> str:
+    """'Pending · CALLCENTER · Today — Tasks', so bookmarks get useful names."""
+    values = [text for _, _, text in filters]
+    return " · ".join(values) + " — Tasks" if values else "Tasks"

@@ -7,13 +7,13 @@ its only gain would be widgets Django already has.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from . import client
+from . import client, ranges
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)
 DEFAULT_PER_PAGE = 20
@@ -24,6 +24,19 @@ MAX_PAGE = 100_000
 # converted to UTC.
 EARLIEST_DAY = date(2000, 1, 1)
 LATEST_DAY = date(2099, 12, 31)
+
+
+# The parameters that narrow the list (not page nor per_page), in display order.
+FILTER_NAMES = (
+    "status",
+    "result_status",
+    "channel",
+    "range",
+    "scheduled_from",
+    "scheduled_to",
+    "external_commerce_id",
+    "external_operator_id",
+)
 
 
 def _choices(values, empty_label: str) -> list[tuple[str, str]]:
@@ -54,6 +67,7 @@ class TaskFilterForm(forms.Form):
     external_operator_id = forms.CharField(
         label="Operator ID", required=False, max_length=MAX_ID_LENGTH, strip=True
     )
+    range = forms.ChoiceField(label="When", required=False)
     scheduled_from = forms.DateField(
         label="Scheduled from", required=False, input_formats=["%Y-%m-%d"], widget=DateInput()
     )
@@ -76,7 +90,12 @@ class TaskFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = _choices(client.STATUSES, "Any status")
         self.fields["result_status"].choices = _choices(client.RESULT_STATUSES, "Any result")
-        self.fields["channel"].choices = _choices(channel_values(), "Any channel")
+        # Channels are codes, shown as the rows show them.
+        self.fields["channel"].choices = [("", "Any channel")] + [(c, c) for c in channel_values()]
+        self.fields["range"].choices = [("", "Any time")] + [
+            (token, ranges.token_label(token)) for token in ranges.RANGE_TOKENS
+        ]
+        self.resolved_range: ranges.ResolvedRange | None = None
 
     def clean_per_page(self) -> int:
         # TypedChoiceField already refused anything but 10/20/50/100.
@@ -104,31 +123,81 @@ class TaskFilterForm(forms.Form):
         start, end = data.get("scheduled_from"), data.get("scheduled_to")
         if start and end and start > end:
             self.add_error("scheduled_to", "The end date must be on or after the start date.")
+        preset = data.get("range")
+        if preset and (start or end):
+            # Precedence is not guessed: a preset and dates together are a conflict.
+            self.add_error("range", "Choose a preset range or dates, not both.")
+        elif preset:
+            self.resolved_range = ranges.resolve(
+                preset, now=timezone.now(), tz=timezone.get_current_timezone()
+            )
+        if preset == "overdue" and data.get("status") not in ("", None, "PENDING"):
+            self.add_error("status", "Overdue tasks are pending ones; clear the status.")
         return data
 
     def query(self) -> client.TaskQuery:
-        """The valid form as API parameters; dates become instants in local time."""
+        """The valid form as API parameters; days become instants in the current zone.
+
+        A `range` is resolved now, so a bookmark with `range=today` asks for the day
+        it is opened on. `overdue` asks for pending tasks scheduled before now.
+        """
         data = self.cleaned_data
+        scheduled_from = start_of_day(data["scheduled_from"])
+        scheduled_to = end_of_day(data["scheduled_to"])
+        status = data["status"]
+        if self.resolved_range is not None:
+            scheduled_from, scheduled_to = self.resolved_range.start, self.resolved_range.end
+            if data["range"] == "overdue":
+                status = "PENDING"
         return client.TaskQuery(
             page=data["page"],
             per_page=data["per_page"],
-            status=data["status"],
+            status=status,
             result_status=data["result_status"],
             channel=data["channel"],
             external_commerce_id=data["external_commerce_id"],
             external_operator_id=data["external_operator_id"],
-            scheduled_from=start_of_day(data["scheduled_from"]),
-            scheduled_to=end_of_day(data["scheduled_to"]),
+            scheduled_from=scheduled_from,
+            scheduled_to=scheduled_to,
         )
+
+    def active_filters(self) -> list[tuple[str, str, str]]:
+        """(parameter, label, value in words) for each filter in use, in form order.
+
+        Feeds the removable chips and the page title. Only for a valid form.
+        """
+        active = []
+        for name in FILTER_NAMES:
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                text = dict(field.choices).get(value, value)
+            elif isinstance(value, date):
+                text = f"{value:%d %b %Y}"
+            else:
+                text = str(value)
+            active.append((name, str(field.label), str(text)))
+        return active
+
+    def range_in_words(self) -> str:
+        """The resolved preset in words ("Today, Sun 29 Nov, 00:00–23:59"), or ""."""
+        if self.resolved_range is None:
+            return ""
+        return ranges.describe(self.resolved_range, tz=timezone.get_current_timezone())
 
 
 def start_of_day(day: date | None) -> datetime | None:
+    """The first instant of local `day` in the current time zone."""
     if day is None:
         return None
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return ranges.start_of_day(day, timezone.get_current_timezone())
 
 
 def end_of_day(day: date | None) -> datetime | None:
+    """The last instant (…59.999999) of local `day` in the current time zone."""
     if day is None:
         return None
-    return timezone.make_aware(datetime.combine(day, time.max))
+    next_day = ranges.start_of_day(day + timedelta(days=1), timezone.get_current_timezone())
+    return next_day - timedelta(microseconds=1)

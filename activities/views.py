@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -17,8 +18,16 @@ from . import client, service
 from .formatting import querystring
 from .forms import TaskFilterForm
 from .paging import Pager
+from .saved_views import default_view_url, sidebar_context
 
 logger = logging.getLogger(__name__)
+
+
+@require_safe
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: the user's default saved view, or every task."""
+    return redirect(default_view_url(request.user) or "task_list")
 
 
 @require_safe
@@ -34,24 +43,45 @@ def task_list(request: HttpRequest) -> HttpResponse:
         return response
 
     form = TaskFilterForm(request.GET)
-    ctx = {"form": form, "listing": None, "page": None, "pager": None, "error": None}
+    ctx = {
+        "form": form,
+        "filters": [],
+        "listing": None,
+        "counts": None,
+        "page": None,
+        "pager": None,
+        "error": None,
+        "now": timezone.now(),
+        "export_max_rows": settings.ACTIVITIES_EXPORT_MAX_ROWS,
+        "status_tabs": service.STATUS_TABS,
+        "saved": sidebar_context(request),
+    }
     if not form.is_valid():
         return render(request, "activities/task_list.html", ctx, status=400)
+    ctx["filters"] = form.active_filters()
 
     try:
-        listing = service.list_tasks(form.query())
+        listing, counts = _fetch(form)
     except client.ApiError as exc:
         logger.warning("task list failed: %s %s", type(exc).__name__, exc.detail or exc)
         ctx["error"] = exc
         return render(request, "activities/task_list.html", ctx, status=exc.http_status)
 
     ctx.update(
-        export_max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
         listing=listing,
+        counts=counts,
         page=listing.page,
         pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),
     )
     return render(request, "activities/task_list.html", ctx)
+
+
+def _fetch(form: TaskFilterForm, *, refresh: bool = False):
+    """The listing and its status-tab counts (None for overdue, which is all pending)."""
+    query = form.query()
+    if form.cleaned_data["range"] == "overdue":
+        return service.list_tasks(query, refresh=refresh), None
+    return service.list_with_counts(query, refresh=refresh)
 
 
 def _refresh(request: HttpRequest) -> None:
@@ -59,7 +89,7 @@ def _refresh(request: HttpRequest) -> None:
     form = TaskFilterForm(request.GET)
     if form.is_valid():
         try:
-            listing = service.list_tasks(form.query(), refresh=True)
+            listing, _ = _fetch(form, refresh=True)
         except client.ApiError:
             return  # the page it lands on shows the error
         if listing.is_stale:

@@ -1,7 +1,9 @@
 """The Jinja2 environment for the dashboard's templates."""
 
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import reverse
+from django.utils import translation
 from jinja2 import Environment
 
 from activities import formatting
@@ -13,11 +15,19 @@ def url(name: str, *args, **kwargs) -> str:
 
 def environment(**options) -> Environment:
     # Django's Jinja2 backend passes autoescape=True in options.
-    env = Environment(**options)  # noqa: S701
+    extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
+    env = Environment(extensions=extensions, **options)  # noqa: S701
+    # {{ _("text") }}, {{ _("%(n)s tasks", n=3) }} and {{ ngettext(...) }} go through
+    # Django's translation machinery, so the active language is the request's.
+    env.install_gettext_translations(translation, newstyle=True)
     env.globals.update(
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
+        is_overdue=formatting.is_overdue,
+        page_title=formatting.page_title,
+        get_language=translation.get_language,
+        LANGUAGES=settings.LANGUAGES,
         LIFECYCLE_TONES=formatting.LIFECYCLE_TONES,
         RESULT_TONES=formatting.RESULT_TONES,
     )
@@ -28,6 +38,7 @@ def environment(**options) -> Environment:
         humanize=formatting.humanize,
         plain=formatting.plain,
         clock=formatting.clock,
+        relative=formatting.relative,
         age=formatting.age,
     )
     return env

@@ -109,9 +109,11 @@ MIDDLEWARE = [
     "activities.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "activities.timezones.timezone_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -130,6 +132,7 @@ TEMPLATES = [
             "environment": "dashboard.jinja2.environment",
             "context_processors": [
                 "django.contrib.messages.context_processors.messages",
+                "activities.timezones.context_processor",
             ],
         },
     },
@@ -170,10 +173,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "task_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# The interface speaks English and Spanish: the browser's Accept-Language picks one,
+# the language switcher (Django's set_language) overrides it in a cookie.
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "America/Santiago")
 USE_I18N = True
 USE_TZ = True

@@ -1,12 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from activities import export, views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="task_list"), name="home"),
+    path("", views.home, name="home"),
     path("tasks/", views.task_list, name="task_list"),
     path("tasks/export.csv", export.export_csv, name="export_csv"),
     path("tasks/export.jsonl", export.export_jsonl, name="export_jsonl"),
@@ -19,5 +18,6 @@ urlpatterns = [
     path("", include("activities.user_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -40,7 +40,7 @@ def test_signing_in_refuses_to_send_the_user_off_site(client, user):
         "/accounts/login/",
         {"username": "sofia", "password": PASSWORD, "next": "https://evil.example/"},
     )
-    assert response["Location"] == "/tasks/"
+    assert response["Location"] == "/"
 
 
 def test_signing_out_takes_a_post(signed_in):

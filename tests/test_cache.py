@@ -12,6 +12,7 @@ from activities import service
 from activities.client import ApiTimeout, TaskQuery
 
 from .records import FULL
+from .test_task_list import list_calls
 
 URL = "/tasks/"
 ONE_PAGE = {"page": 1, "per_page": 20, "total": 1, "totalPages": 1}
@@ -36,7 +37,7 @@ def test_a_repeated_view_within_the_ttl_makes_no_api_call(signed_in, api):
     second = signed_in.get(URL, {"channel": "SALESMAN"})
 
     assert first.status_code == second.status_code == 200
-    assert len(api.request_log) == 1
+    assert len(api.request_log) == 5  # the list and four tab counts, once
     assert "Updated just now" in second.content.decode()
 
 
@@ -46,7 +47,7 @@ def test_different_filters_are_different_entries(signed_in, api):
     signed_in.get(URL, {"channel": "SALESMAN", "page": "2"})
     signed_in.get(URL, {"channel": "CALLCENTER"})
 
-    assert [e["params"].get("channel") for e in api.request_log] == [
+    assert [params.get("channel") for params in list_calls(api)] == [
         "SALESMAN",
         "CALLCENTER",
         "SALESMAN",
@@ -67,11 +68,11 @@ def test_an_expired_entry_is_fetched_again_and_its_age_shown(signed_in, api, clo
     clock(12)
     html = signed_in.get(URL).content.decode()
     assert "Updated 12 s ago" in html
-    assert len(api.request_log) == 1
+    assert len(list_calls(api)) == 1
 
     clock(30)
     signed_in.get(URL)
-    assert len(api.request_log) == 2
+    assert len(list_calls(api)) == 2
 
 
 def test_refresh_bypasses_the_cache_and_lands_on_the_clean_url(signed_in, api):
@@ -80,9 +81,9 @@ def test_refresh_bypasses_the_cache_and_lands_on_the_clean_url(signed_in, api):
 
     assert response.status_code == 302
     assert response["Location"] == URL + "?status=PENDING"
-    assert len(api.request_log) == 2
+    assert len(list_calls(api)) == 2
     html = signed_in.get(response["Location"]).content.decode()
-    assert len(api.request_log) == 2  # the fresh copy serves the redirect
+    assert len(list_calls(api)) == 2  # the fresh copy serves the redirect
     refresh = re.search(r'href="([^"]*)">Refresh</a>', html).group(1)
     assert refresh.replace("&amp;", "&") == "?status=PENDING&refresh=1"
 
@@ -100,7 +101,7 @@ def test_a_failing_api_shows_the_older_copy_with_a_banner(signed_in, api, clock,
     assert "The task service is not answering; showing data from" in html
     assert "did not answer within 0.2 seconds" in html
     assert "Updated 2 min ago" in html
-    assert html.count('<tbody class="task">') == 20
+    assert html.count('<tbody class="task') == 20
 
 
 def test_a_copy_older_than_the_stale_ttl_is_not_shown(signed_in, api, clock, settings):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -24,8 +26,9 @@ def test_an_empty_form_asks_for_the_first_page_of_twenty():
     assert query_for().to_params() == {"page": "1", "per_page": "20"}
 
 
-def test_field_names_are_the_apis_query_parameters():
+def test_field_names_are_the_apis_query_parameters_and_range():
     assert set(TaskFilterForm().fields) == {
+        "range",
         "status",
         "result_status",
         "channel",
@@ -126,3 +129,83 @@ def test_extra_channels_come_from_settings(settings):
     assert query_for(channel="WHATSAPP").channel == "WHATSAPP"
     choices = [value for value, _ in TaskFilterForm().fields["channel"].choices]
     assert choices == ["", "SALESMAN", "CALLCENTER", "WHATSAPP"]
+
+
+# --- Relative ranges -------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Freeze django.utils.timezone.now at a given aware instant."""
+
+    def freeze(iso):
+        instant = datetime.fromisoformat(iso)
+        monkeypatch.setattr(timezone, "now", lambda: instant)
+        return instant
+
+    return freeze
+
+
+def test_range_today_is_resolved_on_every_request_in_the_current_zone(frozen, settings):
+    settings.TIME_ZONE = "America/Santiago"
+    frozen("2026-11-30T02:00:00+00:00")  # still 29 Nov in Santiago (UTC-3)
+    params = query_for(range="today").to_params()
+    assert params["scheduled_from"] == "2026-11-29T03:00:00.000Z"
+    assert params["scheduled_to"] == "2026-11-30T02:59:59.999Z"
+
+    frozen("2026-12-01T15:00:00+00:00")  # the same bookmark, two days later
+    params = query_for(range="today").to_params()
+    assert params["scheduled_from"] == "2026-12-01T03:00:00.000Z"
+
+
+def test_the_viewers_zone_decides_what_today_is(frozen):
+    frozen("2026-11-30T02:00:00+00:00")
+    with timezone.override("Europe/Madrid"):  # already 30 Nov there
+        params = query_for(range="today").to_params()
+    assert params["scheduled_from"] == "2026-11-29T23:00:00.000Z"
+
+
+def test_overdue_asks_for_pending_tasks_scheduled_before_now(frozen):
+    frozen("2026-11-29T17:05:00+00:00")
+    params = query_for(range="overdue").to_params()
+    assert params == {
+        "page": "1",
+        "per_page": "20",
+        "status": "PENDING",
+        "scheduled_to": "2026-11-29T17:05:00.000Z",
+    }
+
+
+def test_a_range_with_dates_is_a_conflict_on_the_range_field():
+    errors = errors_for(range="today", scheduled_from="2026-11-01")
+    assert errors == {"range": ["Choose a preset range or dates, not both."]}
+
+
+def test_overdue_with_another_status_is_an_error():
+    errors = errors_for(range="overdue", status="COMPLETED")
+    assert list(errors) == ["status"]
+    assert query_for(range="overdue", status="PENDING").status == "PENDING"
+
+
+def test_an_unknown_range_is_a_form_error():
+    assert "range" in errors_for(range="fortnight")
+
+
+def test_the_range_is_described_in_words(frozen, settings):
+    settings.TIME_ZONE = "America/Santiago"
+    frozen("2026-11-29T17:05:00+00:00")
+    form = TaskFilterForm({"range": "today"})
+    assert form.is_valid()
+    assert form.range_in_words() == "Today, Sun 29 Nov, 00:00–23:59"
+
+
+def test_active_filters_name_each_filter_in_words():
+    form = TaskFilterForm(
+        {"status": "PENDING", "channel": "CALLCENTER", "range": "today", "page": "3"}
+    )
+    assert form.is_valid()
+    assert form.active_filters() == [
+        ("status", "Status", "Pending"),
+        ("channel", "Channel", "CALLCENTER"),
+        ("range", "When", "Today"),
+    ]

@@ -21,16 +21,37 @@ def page_links(html: str) -> list[str]:
     return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', nav.group())]
 
 
+def list_calls(sandbox):
+    """The parameters of the list calls the sandbox saw (not the tab counts)."""
+    return [e["params"] for e in sandbox.request_log if e["params"].get("per_page") != "1"]
+
+
 def pages_of(sandbox, per_page, **equal):
     """How many pages the sandbox's tasks matching `equal` fill."""
     matching = [t for t in sandbox.tasks if all(t.get(k) == v for k, v in equal.items())]
     return -(-len(matching) // per_page)
 
 
-def test_the_home_page_redirects_to_the_task_list(client):
+def test_the_home_page_needs_a_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
+
+
+def test_the_home_page_lands_on_the_task_list(signed_in):
+    response = signed_in.get("/")
+    assert response.status_code == 302
     assert response["Location"] == URL
+
+
+def test_the_home_page_lands_on_the_users_default_view(signed_in, user, api):
+    from activities.models import SavedView
+
+    SavedView.objects.create(owner=user, name="Mine", query="range=today", is_default=True)
+    response = signed_in.get("/")
+    assert response["Location"] == URL + "?range=today"
+    # /tasks/ itself still shows every task: "Clear all" must not bounce back.
+    assert signed_in.get(URL, {"page": "1"}).status_code == 200
 
 
 def test_it_lists_tasks_with_the_total_and_the_rows_shown(signed_in, api):
@@ -40,11 +61,11 @@ def test_it_lists_tasks_with_the_total_and_the_rows_shown(signed_in, api):
     total = api.tasks.__len__()
     assert response.status_code == 200
     assert f"showing 21–40 of {total:,}" in html
-    assert html.count('<tbody class="task">') == 20
-    assert len(api.request_log) == 1
+    assert html.count('<tbody class="task') == 20
+    assert len(list_calls(api)) == 1
 
 
-def test_one_page_view_costs_one_api_call_with_the_filters_forwarded(signed_in, api):
+def test_a_page_view_is_one_list_call_plus_one_count_per_other_status_tab(signed_in, api):
     signed_in.get(
         URL,
         {
@@ -60,18 +81,24 @@ def test_one_page_view_costs_one_api_call_with_the_filters_forwarded(signed_in, 
         },
     )
 
-    assert [entry["params"] for entry in api.request_log] == [
-        {
-            "page": "2",
-            "per_page": "50",
-            "status": "PENDING",
-            "result_status": "PENDING",
-            "channel": "CALLCENTER",
-            "external_commerce_id": "COM-001",
-            "external_operator_id": "OP-042",
-            "scheduled_from": "2026-11-29T03:00:00.000Z",
-            "scheduled_to": "2026-12-01T02:59:59.999Z",
-        }
+    filters = {
+        "result_status": "PENDING",
+        "channel": "CALLCENTER",
+        "external_commerce_id": "COM-001",
+        "external_operator_id": "OP-042",
+        "scheduled_from": "2026-11-29T03:00:00.000Z",
+        "scheduled_to": "2026-12-01T02:59:59.999Z",
+    }
+    assert list_calls(api) == [{"page": "2", "per_page": "50", "status": "PENDING", **filters}]
+    counts = sorted(
+        (e["params"] for e in api.request_log if e["params"]["per_page"] == "1"),
+        key=lambda p: p.get("status", ""),
+    )
+    assert counts == [
+        {"page": "1", "per_page": "1", **filters},
+        {"page": "1", "per_page": "1", "status": "CANCELLED", **filters},
+        {"page": "1", "per_page": "1", "status": "COMPLETED", **filters},
+        {"page": "1", "per_page": "1", "status": "IN_PROGRESS", **filters},
     ]
 
 
@@ -172,7 +199,8 @@ def test_rows_show_the_lifecycle_badge_commerce_operator_route_and_result(signed
     assert "Wed 15 Apr 2026, 09:00" in html
     assert "Farmacia Central" in html and "COM-001" in html
     assert "Riesgo de fuga" in html
-    assert "Carlos Pérez" in html and "SALESMAN · OP-042" in html
+    assert "Carlos Pérez" in html and "SALESMAN · " in html
+    assert 'href="?external_operator_id=OP-042" title="Show only OP-042">OP-042</a>' in html
     assert "Ruta Norte" in html and "RUTA-NORTE-01" in html
     assert '<span class="badge tone-success">Effective</span>' in html
     assert "Asignación por ruta" in html and "Requiere seguimiento" in html

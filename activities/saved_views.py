@@ -1,0 +1,267 @@
+"""Saved views: a user's named task-list filters, in a sidebar and on a manage page.
+
+Only the owner may change a view. Another user's private view does not exist as far
+as anyone else can tell (404, never 403); a shared one can be opened but not changed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from .models import (
+    MAX_QUERY_LENGTH,
+    SavedView,
+    describe_query,
+    normalise_query,
+    validate_query,
+)
+
+__all__ = [
+    "default_view_url",
+    "normalise_query",
+    "sidebar_context",
+]
+
+TEMPLATE = "activities/saved_views.html"
+
+
+# --- Forms ---------------------------------------------------------------------------
+
+
+class _UniqueNameMixin:
+    """A name the owner has not used yet, compared case-insensitively.
+
+    The database constraint says the same, but ModelForm skips it because `owner` is
+    not a form field; checking here puts the message next to the name field.
+    """
+
+    owner = None
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        taken = SavedView.objects.filter(owner=self.owner, name__iexact=name)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(
+                gettext_lazy("You already have a view named “%(name)s”."),
+                code="unique",
+                params={"name": name},
+            )
+        return name
+
+
+class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
+    """Save the current filters (`query`, a hidden field) under a name."""
+
+    class Meta:
+        model = SavedView
+        fields = ["name", "query", "shared", "is_default"]
+        labels = {
+            "name": gettext_lazy("Name"),
+            "shared": gettext_lazy("Share with the team"),
+            "is_default": gettext_lazy("Use as my default"),
+        }
+        widgets = {"query": forms.HiddenInput}
+
+    def __init__(self, *args, owner, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "save-view-%s")
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+        self.instance.owner = owner
+        # The hidden query may carry a page, a refresh or junk: they are dropped, so
+        # only the normalised length counts.
+        self.fields["query"].max_length = None
+        self.fields["query"].validators = []
+
+    def clean_query(self) -> str:
+        query = normalise_query(self.cleaned_data["query"])
+        validate_query(query)
+        if len(query) > MAX_QUERY_LENGTH:
+            raise forms.ValidationError(
+                gettext_lazy("These filters are too long to save."), code="too_long"
+            )
+        return query
+
+
+class RenameForm(_UniqueNameMixin, forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name"]
+        labels = {"name": gettext_lazy("New name")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        instance = kwargs["instance"]
+        # Each row of the manage page has one: their ids must not clash.
+        kwargs.setdefault("auto_id", f"rename-{instance.pk}-%s")
+        super().__init__(*args, **kwargs)
+        self.owner = instance.owner_id
+
+
+def _save(form: forms.ModelForm) -> SavedView | None:
+    """Save a valid form; None (with the error on the name) when a twin won the race."""
+    try:
+        return form.save()
+    except IntegrityError:
+        form.add_error("name", gettext("You already have a view with this name."))
+        return None
+
+
+# --- For the task list ---------------------------------------------------------------
+
+
+def sidebar_context(request: HttpRequest) -> dict:
+    """What `_saved_views.html` needs, as the template variable `saved`. One query.
+
+    - `mine`: the user's views; `team`: other users' shared views (owner preloaded).
+    - `query`: the current filters, normalised; `current_id`: the id of the first view
+      (mine, then the team's) with exactly these filters, or None; `is_saved`: whether
+      one of mine has them.
+    - `form`: the "Save this view" form, its hidden query set to the current filters.
+    """
+    user = request.user
+    query = normalise_query(request.GET)
+    views = list(SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner"))
+    mine = [v for v in views if v.owner_id == user.pk]
+    team = [v for v in views if v.owner_id != user.pk]
+    current = next((v for v in mine + team if v.query == query), None)
+    return {
+        "mine": mine,
+        "team": team,
+        "query": query,
+        "current_id": current.pk if current else None,
+        "is_saved": any(v.query == query for v in mine),
+        "form": SaveViewForm(initial={"query": query}, owner=user),
+    }
+
+
+def default_view_url(user) -> str | None:
+    """The URL of `user`'s default view, e.g. "/tasks/?range=today"; otherwise None.
+
+    None too for anonymous users and for a default without filters (its URL is the
+    bare task list, which would redirect to itself). One query.
+    """
+    if not user.is_authenticated:
+        return None
+    query = (
+        SavedView.objects.filter(owner=user, is_default=True)
+        .values_list("query", flat=True)
+        .first()
+    )
+    return SavedView(query=query).url if query else None
+
+
+# --- Views ---------------------------------------------------------------------------
+
+
+def _manage_page(
+    request: HttpRequest,
+    *,
+    save_form: SaveViewForm | None = None,
+    bound_rename: RenameForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    views = SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
+    rows, team = [], []
+    for view in views:
+        if view.owner_id != user.pk:
+            team.append(view)
+        elif bound_rename is not None and bound_rename.instance.pk == view.pk:
+            rows.append((view, bound_rename))
+        else:
+            rows.append((view, RenameForm(instance=view)))
+    ctx = {"rows": rows, "team": team, "save_form": save_form, "confirm": None}
+    if save_form is not None:
+        ctx["save_query"] = normalise_query(save_form.data.get("query", ""))
+        ctx["save_description"] = describe_query(ctx["save_query"])
+    return render(request, TEMPLATE, ctx, status=status)
+
+
+def _own_view(request: HttpRequest, pk: int) -> SavedView:
+    """The user's own view, or 404: another user's view, shared or not, is not theirs."""
+    return get_object_or_404(SavedView, pk=pk, owner=request.user)
+
+
+@require_safe
+@login_required
+def saved_views(request: HttpRequest) -> HttpResponse:
+    return _manage_page(request)
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    form = SaveViewForm(request.POST, owner=request.user)
+    view = _save(form) if form.is_valid() else None
+    if view is None:
+        # Shown on the manage page, the errors sit next to the fields they are about.
+        return _manage_page(request, save_form=form, status=400)
+    messages.success(request, gettext("Saved this view as “%(name)s”.") % {"name": view.name})
+    return redirect(view.url)
+
+
+@login_required
+@require_POST
+def saved_view_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    view = _own_view(request, pk)
+    old_name = view.name
+    form = RenameForm(request.POST, instance=view)
+    if not form.is_valid() or _save(form) is None:
+        return _manage_page(request, bound_rename=form, status=400)
+    messages.success(
+        request,
+        gettext("Renamed “%(old)s” to “%(new)s”.") % {"old": old_name, "new": view.name},
+    )
+    return redirect("saved_views")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for a confirmation (no JavaScript needed); POST deletes."""
+    view = _own_view(request, pk)
+    if request.method != "POST":
+        ctx = {"confirm": view, "rows": [], "team": [], "save_form": None}
+        return render(request, TEMPLATE, ctx)
+    view.delete()
+    messages.success(request, gettext("Deleted the view “%(name)s”.") % {"name": view.name})
+    return redirect("saved_views")
+
+
+@login_required
+@require_POST
+def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
+    """`is_default=1` makes the view the user's landing view (replacing the old one)."""
+    view = _own_view(request, pk)
+    view.is_default = request.POST.get("is_default") == "1"
+    view.save(update_fields=["is_default", "updated"])
+    if view.is_default:
+        text = gettext("“%(name)s” is now your default view.")
+    else:
+        text = gettext("“%(name)s” is no longer your default view.")
+    messages.success(request, text % {"name": view.name})
+    return redirect("saved_views")
+
+
+@login_required
+@require_POST
+def saved_view_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """`shared=1` shows the view to the whole team; anything else makes it private."""
+    view = _own_view(request, pk)
+    view.shared = request.POST.get("shared") == "1"
+    view.save(update_fields=["shared", "updated"])
+    if view.shared:
+        text = gettext("“%(name)s” is now shared with the team.")
+    else:
+        text = gettext("“%(name)s” is now private.")
+    messages.success(request, text % {"name": view.name})
+    return redirect("saved_views")
