@@ -56,13 +56,13 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from . import client
+from .access import supervisor_required
 from .client import Label, Task, TaskPage, TaskQuery
 from .forms import TaskFilterForm
 
@@ -105,14 +105,14 @@ UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9-]+")
 
 
 @require_safe
-@login_required
+@supervisor_required
 def export_csv(request: HttpRequest) -> HttpResponse:
     """Every task of the filtered view as a CSV download; see the module docstring."""
     return _export(request, CsvFormat(timezone.get_current_timezone()))
 
 
 @require_safe
-@login_required
+@supervisor_required
 def export_jsonl(request: HttpRequest) -> HttpResponse:
     """Every task of the filtered view as JSON Lines; see the module docstring."""
     return _export(request, JsonlFormat())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from .access import supervisor_required
 from .models import (
     MAX_QUERY_LENGTH,
     SavedView,
@@ -192,12 +192,12 @@ def _own_view(request: HttpRequest, pk: int) -> SavedView:
 
 
 @require_safe
-@login_required
+@supervisor_required
 def saved_views(request: HttpRequest) -> HttpResponse:
     return _manage_page(request)
 
 
-@login_required
+@supervisor_required
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     form = SaveViewForm(request.POST, owner=request.user)
@@ -209,7 +209,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
     return redirect(view.url)
 
 
-@login_required
+@supervisor_required
 @require_POST
 def saved_view_rename(request: HttpRequest, pk: int) -> HttpResponse:
     view = _own_view(request, pk)
@@ -224,7 +224,7 @@ def saved_view_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("saved_views")
 
 
-@login_required
+@supervisor_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for a confirmation (no JavaScript needed); POST deletes."""
@@ -237,7 +237,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("saved_views")
 
 
-@login_required
+@supervisor_required
 @require_POST
 def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
     """`is_default=1` makes the view the user's landing view (replacing the old one)."""
@@ -252,7 +252,7 @@ def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("saved_views")
 
 
-@login_required
+@supervisor_required
 @require_POST
 def saved_view_share(request: HttpRequest, pk: int) -> HttpResponse:
     """`shared=1` shows the view to the whole team; anything else makes it private."""

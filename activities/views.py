@@ -7,7 +7,6 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from . import client, service
+from .access import supervisor_required
 from .formatting import querystring
 from .forms import TaskFilterForm
 from .paging import Pager
@@ -24,14 +24,14 @@ logger = logging.getLogger(__name__)
 
 
 @require_safe
-@login_required
+@supervisor_required
 def home(request: HttpRequest) -> HttpResponse:
     """The landing page: the user's default saved view, or every task."""
     return redirect(default_view_url(request.user) or "task_list")
 
 
 @require_safe
-@login_required
+@supervisor_required
 def task_list(request: HttpRequest) -> HttpResponse:
     # A submitted filter bar sends every field, and Refresh adds refresh=1: the
     # bookmarkable URL keeps neither.

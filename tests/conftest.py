@@ -73,7 +73,21 @@ def _fresh_state():
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(username="sofia", password=PASSWORD)
+    """A supervisor: a member of the group that may see tasks."""
+    from django.contrib.auth.models import Group, Permission
+
+    # Browser tests flush the database between tests, migrations' data included.
+    group, _ = Group.objects.get_or_create(name="Supervisors")
+    group.permissions.add(Permission.objects.get(codename="view_tasks"))
+    supervisor = django_user_model.objects.create_user(username="sofia", password=PASSWORD)
+    supervisor.groups.add(group)
+    return supervisor
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    """Signed in, but not a supervisor."""
+    return django_user_model.objects.create_user(username="otto", password=PASSWORD)
 
 
 @pytest.fixture
