@@ -12,7 +12,8 @@ How it behaves:
   the download has started its status is 200 and cannot change, so a later failure ends
   the file with a marker (CSV: a row whose first cell starts with `# EXPORT INCOMPLETE:`;
   JSON Lines: `{"export_incomplete": true, "error": "<the ApiError's sentence>",
-  "rows_written": N}`) and is
+  "rows_written": N}`; the markers and keys stay in English for programs that look for
+  them, the sentences are in the page's language) and is
   logged on `activities.export`. A download is therefore never silently short.
 - Pages 2… are fetched by a thread pool at most `ACTIVITIES_EXPORT_CONCURRENCY`
   (default 4) pages ahead of the one being written, and written in page order. Memory
@@ -26,11 +27,12 @@ How it behaves:
   shift between pages and appear twice or not at all, as when paging on screen.
 
 CSV: UTF-8 with a BOM so that Excel reads accents right, comma-separated, a header row
-in English, times as `YYYY-MM-DD HH:MM` in the dashboard's time zone, codes (status,
-channel, result) as the API sends them, null as an empty cell. A text cell from the API
-that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a
-spreadsheet shows it as text instead of running it as a formula (CSV injection); the
-JSON Lines output is for programs and keeps such values unchanged.
+in the page's language (English or Spanish), times as `YYYY-MM-DD HH:MM` in the
+dashboard's time zone, codes (status, channel, result) as the API sends them, null as an
+empty cell. A text cell from the API that starts with `=`, `+`, `-`, `@`, a tab or a
+carriage return gets a leading `'`, so a spreadsheet shows it as text instead of running
+it as a formula (CSV injection); the JSON Lines output is for programs and keeps such
+values unchanged.
 
 JSON Lines: one object per task, built from the client's `Task` dataclass rather than
 the API's raw JSON, so its shape does not depend on what the API adds or renames. The
@@ -57,8 +59,10 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
 from . import client
@@ -74,26 +78,27 @@ PLAIN_TEXT = "text/plain; charset=utf-8"
 # Paging belongs to the screen; an export is always the whole view.
 IGNORED_PARAMS = ("page", "per_page")
 
+# Lazy: a file's header is in the language of the page it was downloaded from.
 CSV_HEADER = (
-    "Scheduled",
-    "Status",
-    "Lifecycle",
-    "Lifecycle detail",
-    "Channel",
-    "Commerce ID",
-    "Commerce",
-    "Reason",
-    "Operator ID",
-    "Operator",
-    "Operator type",
-    "Route code",
-    "Route",
-    "Result",
-    "Result at",
-    "Result source",
-    "Origin",
-    "Created",
-    "Task ID",
+    gettext_lazy("Scheduled"),
+    gettext_lazy("Status"),
+    gettext_lazy("Lifecycle"),
+    gettext_lazy("Lifecycle detail"),
+    gettext_lazy("Channel"),
+    gettext_lazy("Commerce ID"),
+    gettext_lazy("Commerce"),
+    gettext_lazy("Reason"),
+    gettext_lazy("Operator ID"),
+    gettext_lazy("Operator"),
+    gettext_lazy("Operator type"),
+    gettext_lazy("Route code"),
+    gettext_lazy("Route"),
+    gettext_lazy("Result"),
+    gettext_lazy("Result at"),
+    gettext_lazy("Result source"),
+    gettext_lazy("Origin"),
+    gettext_lazy("Created"),
+    gettext_lazy("Task ID"),
 )
 BOM = "\ufeff"
 # First characters that make a spreadsheet read a cell as a formula.
@@ -144,6 +149,7 @@ def _export(request: HttpRequest, fmt: ExportFormat) -> HttpResponse:
             fmt,
             concurrency=_positive_setting("ACTIVITIES_EXPORT_CONCURRENCY", DEFAULT_CONCURRENCY),
             max_rows=_positive_setting("ACTIVITIES_EXPORT_MAX_ROWS", DEFAULT_MAX_ROWS),
+            language=translation.get_language(),
         )
         response = StreamingHttpResponse(rows, content_type=fmt.content_type)
     filename = export_filename(query, fmt.extension, now=timezone.localtime())
@@ -158,7 +164,7 @@ def _positive_setting(name: str, default: int) -> int:
 
 def form_errors_text(form: TaskFilterForm) -> str:
     """The form's errors as plain text, one line per message, named by parameter."""
-    lines = ["Some filters need fixing:"]
+    lines = [gettext("Some filters need fixing:")]
     for name, messages in form.errors.items():
         field = form.fields.get(name)
         where = f"{field.label} ({name}): " if field is not None else ""
@@ -216,11 +222,16 @@ def stream(
     *,
     concurrency: int,
     max_rows: int,
+    language: str | None = None,
 ) -> Iterator[bytes]:
     """Yield the file in chunks of one page, starting from the already fetched `first`.
 
     Never raises for a failed page: the file ends with `fmt.incomplete(...)` instead.
+    Its sentences, and those of errors met in the worker threads, are in `language`
+    (by default the active one when the first chunk is asked for).
     """
+    if language is None:
+        language = translation.get_language()
     started = time.monotonic()
     per_page = query.per_page
     last_page = min(first.meta.total_pages, -(-max_rows // per_page))
@@ -237,7 +248,8 @@ def stream(
         # Keep `concurrency` pages requested ahead of the one being written.
         nonlocal next_page
         while next_page <= last_page and len(pending) < concurrency:
-            pending.append(executor.submit(client.list_tasks, replace(query, page=next_page)))
+            page_query = replace(query, page=next_page)
+            pending.append(executor.submit(_list_tasks_in, language, page_query))
             next_page += 1
 
     try:
@@ -261,15 +273,23 @@ def stream(
             exc.detail or exc,
             query.to_params(),
         )
-        yield fmt.incomplete(str(exc), written)
+        with translation.override(language):
+            chunk = fmt.incomplete(str(exc), written)
+        yield chunk
     except Exception:
         logger.exception(
             "export %s broke after %d rows params=%s", fmt.extension, written, query.to_params()
         )
-        yield fmt.incomplete("An unexpected error stopped the export.", written)
+        with translation.override(language):
+            chunk = fmt.incomplete(gettext("An unexpected error stopped the export."), written)
+        yield chunk
     else:
         if first.meta.total > max_rows:
-            yield fmt.truncated(total=first.meta.total, max_rows=max_rows, rows_written=written)
+            with translation.override(language):
+                chunk = fmt.truncated(
+                    total=first.meta.total, max_rows=max_rows, rows_written=written
+                )
+            yield chunk
         logger.info(
             "export %s done rows=%d pages_requested=%d elapsed_ms=%.0f params=%s",
             fmt.extension,
@@ -286,18 +306,32 @@ def stream(
             executor.shutdown(wait=False, cancel_futures=True)
 
 
+def _list_tasks_in(language: str | None, query: TaskQuery) -> TaskPage:
+    # Worker threads do not share the request's language: an error raised here must
+    # still read in it.
+    with translation.override(language):
+        return client.list_tasks(query)
+
+
 def incomplete_message(error: str, rows_written: int) -> str:
-    return (
-        f"{error} The export stopped after {rows_written:,} rows; "
-        "download it again to get the rest."
-    )
+    return ngettext(
+        "%(error)s The export stopped after %(rows)s row; download it again to get the rest.",
+        "%(error)s The export stopped after %(rows)s rows; download it again to get the rest.",
+        rows_written,
+    ) % {"error": error, "rows": number_format(rows_written, force_grouping=True)}
 
 
 def truncated_message(total: int, max_rows: int) -> str:
-    return (
-        f"This view matches {total:,} tasks; only the first {max_rows:,} are included. "
-        "Narrow the filters (for example the dates) to export the rest."
-    )
+    return ngettext(
+        "This view matches %(total)s tasks; only the first %(max)s is included. "
+        "Narrow the filters (for example the dates) to export the rest.",
+        "This view matches %(total)s tasks; only the first %(max)s are included. "
+        "Narrow the filters (for example the dates) to export the rest.",
+        max_rows,
+    ) % {
+        "total": number_format(total, force_grouping=True),
+        "max": number_format(max_rows, force_grouping=True),
+    }
 
 
 # --- Formats ---------------------------------------------------------------------------
@@ -330,6 +364,8 @@ class CsvFormat:
 
     def __init__(self, tz: tzinfo) -> None:
         self._tz = tz
+        # Translated now, while the request's language is surely the active one.
+        self._header = [str(label) for label in CSV_HEADER]
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer)
 
@@ -373,7 +409,7 @@ class CsvFormat:
 
     def head(self) -> bytes:
         self._buffer.write(BOM)
-        self._writer.writerow(CSV_HEADER)
+        self._writer.writerow(self._header)
         return self._flush()
 
     def rows(self, tasks: Sequence[Task]) -> bytes:

@@ -12,8 +12,10 @@ from datetime import date, datetime, timedelta
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
-from . import client, ranges
+from . import client, l10n, ranges
+from .formatting import humanize
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)
 DEFAULT_PER_PAGE = 20
@@ -40,7 +42,8 @@ FILTER_NAMES = (
 
 
 def _choices(values, empty_label: str) -> list[tuple[str, str]]:
-    return [("", empty_label)] + [(v, v.replace("_", " ").capitalize()) for v in values]
+    # The same words as the rows' badges ("Not effective"), in the active language.
+    return [("", empty_label)] + [(v, humanize(v)) for v in values]
 
 
 def channel_values() -> tuple[str, ...]:
@@ -58,41 +61,56 @@ class DateInput(forms.DateInput):
 class TaskFilterForm(forms.Form):
     """Validates `/tasks/` query strings; `query()` turns them into a `TaskQuery`."""
 
-    status = forms.ChoiceField(label="Status", required=False)
-    result_status = forms.ChoiceField(label="Result", required=False)
-    channel = forms.ChoiceField(label="Channel", required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
+    result_status = forms.ChoiceField(label=gettext_lazy("Result"), required=False)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
     external_commerce_id = forms.CharField(
-        label="Commerce ID", required=False, max_length=MAX_ID_LENGTH, strip=True
+        label=gettext_lazy("Commerce ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
     )
     external_operator_id = forms.CharField(
-        label="Operator ID", required=False, max_length=MAX_ID_LENGTH, strip=True
+        label=gettext_lazy("Operator ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
     )
-    range = forms.ChoiceField(label="When", required=False)
+    range = forms.ChoiceField(label=gettext_lazy("When"), required=False)
     scheduled_from = forms.DateField(
-        label="Scheduled from", required=False, input_formats=["%Y-%m-%d"], widget=DateInput()
+        label=gettext_lazy("Scheduled from"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=DateInput(),
     )
     scheduled_to = forms.DateField(
-        label="Scheduled to", required=False, input_formats=["%Y-%m-%d"], widget=DateInput()
+        label=gettext_lazy("Scheduled to"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=DateInput(),
     )
     per_page = forms.TypedChoiceField(
-        label="Per page",
+        label=gettext_lazy("Per page"),
         required=False,
         coerce=int,
         empty_value=DEFAULT_PER_PAGE,
+        initial=DEFAULT_PER_PAGE,
         choices=[(n, str(n)) for n in PER_PAGE_CHOICES],
     )
     # Not drawn in the filter bar: changing a filter starts again at page 1.
     page = forms.IntegerField(
-        label="Page", required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
+        label=gettext_lazy("Page"),
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE,
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _choices(client.STATUSES, "Any status")
-        self.fields["result_status"].choices = _choices(client.RESULT_STATUSES, "Any result")
+        self.fields["status"].choices = _choices(client.STATUSES, gettext("Any status"))
+        self.fields["result_status"].choices = _choices(
+            client.RESULT_STATUSES, gettext("Any result")
+        )
         # Channels are codes, shown as the rows show them.
-        self.fields["channel"].choices = [("", "Any channel")] + [(c, c) for c in channel_values()]
-        self.fields["range"].choices = [("", "Any time")] + [
+        self.fields["channel"].choices = [("", gettext("Any channel"))] + [
+            (c, c) for c in channel_values()
+        ]
+        self.fields["range"].choices = [("", gettext("Any time"))] + [
             (token, ranges.token_label(token)) for token in ranges.RANGE_TOKENS
         ]
         self.resolved_range: ranges.ResolvedRange | None = None
@@ -108,7 +126,8 @@ class TaskFilterForm(forms.Form):
         day = self.cleaned_data[name]
         if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
             raise forms.ValidationError(
-                f"Enter a date between {EARLIEST_DAY:%Y} and {LATEST_DAY:%Y}."
+                gettext("Enter a date between %(first)s and %(last)s.")
+                % {"first": f"{EARLIEST_DAY:%Y}", "last": f"{LATEST_DAY:%Y}"}
             )
         return day
 
@@ -122,17 +141,19 @@ class TaskFilterForm(forms.Form):
         data = super().clean()
         start, end = data.get("scheduled_from"), data.get("scheduled_to")
         if start and end and start > end:
-            self.add_error("scheduled_to", "The end date must be on or after the start date.")
+            self.add_error(
+                "scheduled_to", gettext("The end date must be on or after the start date.")
+            )
         preset = data.get("range")
         if preset and (start or end):
             # Precedence is not guessed: a preset and dates together are a conflict.
-            self.add_error("range", "Choose a preset range or dates, not both.")
+            self.add_error("range", gettext("Choose a preset range or dates, not both."))
         elif preset:
             self.resolved_range = ranges.resolve(
                 preset, now=timezone.now(), tz=timezone.get_current_timezone()
             )
         if preset == "overdue" and data.get("status") not in ("", None, "PENDING"):
-            self.add_error("status", "Overdue tasks are pending ones; clear the status.")
+            self.add_error("status", gettext("Overdue tasks are pending ones; clear the status."))
         return data
 
     def query(self) -> client.TaskQuery:
@@ -175,7 +196,7 @@ class TaskFilterForm(forms.Form):
             if isinstance(field, forms.ChoiceField):
                 text = dict(field.choices).get(value, value)
             elif isinstance(value, date):
-                text = f"{value:%d %b %Y}"
+                text = l10n.day_month_year(value)
             else:
                 text = str(value)
             active.append((name, str(field.label), str(text)))

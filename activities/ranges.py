@@ -17,7 +17,8 @@ that skipped midnight is a time that never happened), and an instant in a repeat
 hour never compares equal to the same instant in another zone (PEP 495). UTC has
 neither problem; `describe()` and the templates convert to local time for display.
 
-Every user-facing word goes through `gettext` and lives in this module.
+Every user-facing word goes through `gettext` and lives in this module, except the
+day and month names, which `activities.l10n` shares with the rest of the pages.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.utils.translation import gettext, gettext_noop
+
+from .l10n import day_month
 
 # The tokens in the order the filter bar shows them.
 RANGE_TOKENS: tuple[str, ...] = (
@@ -161,8 +164,8 @@ def _first_of_next_month(day: date) -> date:
 
 
 def _day_words(day: date) -> str:
-    # Day and month names come from strftime (the C locale's English) for now.
-    return f"{day:%a} {day.day} {day:%b}"
+    # "Sun 29 Nov", "dom 29 nov": in the active language, not strftime's English.
+    return day_month(day)
 
 
 def describe(resolved: ResolvedRange, *, tz: tzinfo) -> str:

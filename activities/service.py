@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 
 from . import client
 from .client import ApiError, TaskPage, TaskQuery
@@ -27,13 +28,14 @@ logger = logging.getLogger(__name__)
 # Bump when TaskPage's shape changes, so old pickles are never read back.
 CACHE_VERSION = 1
 
-# The status tabs above the list: (status parameter, label); "" is All.
+# The status tabs above the list: (status parameter, label); "" is All. The labels are
+# lazy: they are read while a page renders, in that request's language.
 STATUS_TABS = (
-    ("", "All"),
-    ("PENDING", "Pending"),
-    ("IN_PROGRESS", "In progress"),
-    ("COMPLETED", "Completed"),
-    ("CANCELLED", "Cancelled"),
+    ("", gettext_lazy("All")),
+    ("PENDING", gettext_lazy("Pending")),
+    ("IN_PROGRESS", gettext_lazy("In progress")),
+    ("COMPLETED", gettext_lazy("Completed")),
+    ("CANCELLED", gettext_lazy("Cancelled")),
 )
 
 # Shared by all requests: tab counts are I/O-bound API calls made side by side.

@@ -16,12 +16,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from .models import UserPreference, is_time_zone, time_zone_names
 
@@ -119,19 +119,23 @@ def timezone_context(request: HttpRequest) -> dict:
 
     - `current`: the zone the page is shown in; `source`: "preference", "browser" or
       "server"; `saved`: the user's saved zone or "" (follow the browser).
-    - `common` and `zones`: (value, label) pairs for the select; `common_selected`:
-      whether `saved` is among the common ones (then only that option is selected).
+    - `common`: (value, label) pairs for the header's select, with the saved zone
+      added when it is not a common one; `common_selected`: whether `saved` is among
+      the common ones. Every zone (about 600) is only listed on the chooser's own page,
+      not in every page's header.
     - `next`: where the form returns to ("" after a POST: the view then picks the list).
     """
     saved = getattr(request, "tz_preference", "")
     common = _common_zones()
+    common_selected = any(value == saved for value, _ in common)
+    if saved and not common_selected:
+        common = (*common, (saved, saved.replace("_", " ")))
     return {
         "current": current_timezone_name(request),
         "source": getattr(request, "tz_source", "server"),
         "saved": saved,
         "common": common,
-        "common_selected": any(value == saved for value, _ in common),
-        "zones": all_zones(),
+        "common_selected": common_selected,
         "next": request.get_full_path() if request.method in ("GET", "HEAD") else "",
     }
 
@@ -161,9 +165,13 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def set_timezone(request: HttpRequest) -> HttpResponse:
-    """Save the user's zone ("" = follow the browser) and go back to `next`."""
+    """GET: every zone to choose from. POST: save the user's zone ("" = follow the
+    browser) and go back to `next`."""
+    if request.method != "POST":
+        ctx = {"zones": all_zones(), "next": request.GET.get("next", "")}
+        return render(request, "activities/timezone.html", ctx)
     form = TimezoneForm(request.POST)
     if not form.is_valid():
         messages.error(request, gettext("That is not a time zone we know; nothing changed."))

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -94,7 +95,10 @@ def _refresh(request: HttpRequest) -> None:
             return  # the page it lands on shows the error
         if listing.is_stale:
             # The page it lands on shows the cached copy: say that it is not new.
-            messages.warning(request, f"Refreshing failed. {listing.error.message}")
+            messages.warning(
+                request,
+                gettext("Refreshing failed. %(reason)s") % {"reason": listing.error.message},
+            )
 
 
 @require_safe

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import translation
 from jinja2 import Environment
 
-from activities import formatting
+from activities import formatting, widgets
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -24,6 +24,9 @@ def environment(**options) -> Environment:
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
+        FilterLinks=formatting.FilterLinks,
+        RowFormatter=formatting.RowFormatter,
+        control=widgets.control,
         is_overdue=formatting.is_overdue,
         page_title=formatting.page_title,
         get_language=translation.get_language,
@@ -36,6 +39,7 @@ def environment(**options) -> Environment:
         iso=formatting.iso,
         tone=formatting.tone,
         humanize=formatting.humanize,
+        number=formatting.number,
         plain=formatting.plain,
         clock=formatting.clock,
         relative=formatting.relative,

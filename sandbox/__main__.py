@@ -1,9 +1,11 @@
-"""Run the sandbox in the foreground: ``python -m sandbox [--port 8001] [--fault 503]``."""
+"""Run the sandbox in the foreground: ``python -m sandbox [--port 8001] [--tasks 600]``."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
+from .data import generate_tasks
 from .server import CONTROL_PATH, DEMO_KEY, FAULTS, TASKS_PATH, make_server
 
 
@@ -15,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    parser.add_argument(
+        "--tasks", type=int, default=600, metavar="N", help="how many tasks to serve (600)"
+    )
     faults = parser.add_argument_group(
         "faults", f"start with a fault on; switch it later at /_sandbox/ ({', '.join(FAULTS)})"
     )
@@ -36,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.fault is None and any(value is not None for value in options.values()):
         parser.error("--fault-times, --fault-delay, --retry-after and --fault-status need --fault")
+    if args.tasks < 0:
+        parser.error("--tasks must not be negative")
 
-    server = make_server(args.host, args.port, latency=args.latency_ms / 1000)
+    tasks = generate_tasks(dt.date.today(), count=args.tasks)
+    server = make_server(args.host, args.port, tasks=tasks, latency=args.latency_ms / 1000)
     if args.fault is not None:
         try:
             server.set_fault(args.fault, **options)

@@ -21,10 +21,13 @@ cut responses, reset connections. Switch them with ``SandboxServer.set_fault()``
   value; a browser (``Accept: text/html`` or a form body) is sent back to ``/_sandbox/``
   with a 303.
 - ``DELETE /_sandbox/fault`` clears it.
+- ``GET /_sandbox/stats`` answers ``{"requests": N, "tasks": T}``: how many API requests
+  the server has had since it started (the benchmark counts a page's upstream calls
+  with it) and how many tasks it serves.
 
-The control endpoint needs no API key: it is a local demo tool, so bind the sandbox to
-loopback (the default) wherever that matters. Its requests are not in ``request_log``
-and ``latency`` does not slow them.
+The control endpoints need no API key: they are a local demo tool, so bind the sandbox
+to loopback (the default) wherever that matters. Their requests are not in
+``request_log`` nor counted, and ``latency`` does not slow them.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ FORBIDDEN_KEY = "sandbox-no-permission-key"
 TASKS_PATH = "/api/integration/activities/tasks"
 CONTROL_PATH = "/_sandbox/"
 FAULT_PATH = "/_sandbox/fault"
+STATS_PATH = "/_sandbox/stats"
 
 # Every fault by name, with what a client sees. ``delay`` is waited before the fault acts.
 FAULTS = {
@@ -213,29 +217,100 @@ def _matches(task: dict, when: dt.datetime | None, query: dict) -> bool:
 
 def list_tasks(tasks: list[dict], query: dict) -> dict:
     """Filter, order (scheduledAt ascending, nulls last, then id) and paginate."""
-    rows = []
-    for task in tasks:
-        when = parse_instant(task.get("scheduledAt"))
-        if _matches(task, when, query):
-            rows.append((when is None, when.timestamp() if when else 0.0, task))
-    rows.sort(key=lambda row: (row[0], row[1], str(row[2].get("id", ""))))
-    page, per_page = query["page"], query["per_page"]
-    start = (page - 1) * per_page
+    rows = TaskIndex(tasks).select(query)
+    return {"data": _page_of(rows, query), "meta": _meta(len(rows), query)}
+
+
+def _page_of(rows: list, query: dict) -> list:
+    start = (query["page"] - 1) * query["per_page"]
+    return rows[start : start + query["per_page"]]
+
+
+def _meta(total: int, query: dict) -> dict:
+    per_page = query["per_page"]
     return {
-        "data": [row[2] for row in rows[start : start + per_page]],
-        "meta": {
-            "page": page,
-            "per_page": per_page,
-            "total": len(rows),
-            "totalPages": -(-len(rows) // per_page),
-        },
+        "page": query["page"],
+        "per_page": per_page,
+        "total": total,
+        "totalPages": -(-total // per_page),
     }
 
 
+def _encode(body: object) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# Query parameters that select tasks, as opposed to paging through them.
+_FILTERS = (
+    "status",
+    "result_status",
+    "channel",
+    "external_commerce_id",
+    "external_operator_id",
+    "scheduled_from",
+    "scheduled_to",
+)
+
+
+class TaskIndex:
+    """The tasks in the API's order, sorted and encoded once, so a request only slices.
+
+    With thousands of tasks, parsing every ``scheduledAt`` and sorting on each request
+    made the sandbox slower than the dashboard it stands in for. Here each task is
+    sorted and turned into JSON once; a request filters (the last ``SELECTIONS``
+    filtered views are remembered, so paging through one view or counting it again is a
+    dictionary look-up) and joins the JSON of the tasks on its page. The list is read,
+    never changed: to serve other tasks, build a new index (``SandboxServer.tasks = ...``
+    does).
+    """
+
+    SELECTIONS = 128
+
+    def __init__(self, tasks: list[dict]) -> None:
+        keyed = []
+        for task in tasks:
+            when = parse_instant(task.get("scheduledAt"))
+            order = (when is None, when.timestamp() if when else 0.0, str(task.get("id", "")))
+            keyed.append((order, when, task))
+        keyed.sort(key=lambda row: row[0])
+        self.tasks = tasks
+        self._dated = [(when, task) for _, when, task in keyed]
+        self._ordered = [task for _, task in self._dated]
+        self._json = {id(task): _encode(task) for task in tasks}
+        self._selections: dict[tuple, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def select(self, query: dict) -> list[dict]:
+        """The tasks matching ``query``'s filters, in order (paging is ignored)."""
+        filters = tuple(query[name] for name in _FILTERS)
+        if all(value is None for value in filters):
+            return self._ordered
+        with self._lock:
+            rows = self._selections.get(filters)
+        if rows is None:
+            rows = [task for when, task in self._dated if _matches(task, when, query)]
+            with self._lock:
+                if len(self._selections) >= self.SELECTIONS:
+                    del self._selections[next(iter(self._selections))]  # the oldest
+                self._selections[filters] = rows
+        return rows
+
+    def page_json(self, query: dict) -> bytes:
+        """The body of the answer to ``query`` (validated by ``parse_query``), as JSON."""
+        rows = self.select(query)
+        data = b",".join([self._json[id(task)] for task in _page_of(rows, query)])
+        meta = _encode(_meta(len(rows), query))
+        return b'{"data":[' + data + b'],"meta":' + meta + b"}"
+
+
 def answer(
-    method: str, target: str, api_key: str | None, tasks: list[dict]
-) -> tuple[HTTPStatus, dict]:
-    """Return the status and JSON body the API gives for one request."""
+    method: str, target: str, api_key: str | None, tasks: list[dict] | TaskIndex
+) -> tuple[HTTPStatus, dict | bytes]:
+    """Return the status and body the API gives for one request.
+
+    The body is a dict to send as JSON, except for a page of tasks, which comes as
+    JSON bytes already (see ``TaskIndex``).
+    """
     split = urlsplit(target)
     if split.path != TASKS_PATH:
         return HTTPStatus.NOT_FOUND, _error(HTTPStatus.NOT_FOUND, f"Cannot {method} {target}")
@@ -256,7 +331,8 @@ def answer(
         query = parse_query(query_params(split.query))
     except BadRequest as exc:
         return HTTPStatus.BAD_REQUEST, _error(HTTPStatus.BAD_REQUEST, str(exc))
-    return HTTPStatus.OK, list_tasks(tasks, query)
+    index = tasks if isinstance(tasks, TaskIndex) else TaskIndex(tasks)
+    return HTTPStatus.OK, index.page_json(query)
 
 
 def query_params(query_string: str) -> dict[str, str]:
@@ -265,10 +341,9 @@ def query_params(query_string: str) -> dict[str, str]:
     return {name: values[0] for name, values in parsed.items()}
 
 
-def _listing_payload(tasks: list[dict]) -> bytes:
+def _listing_payload(index: TaskIndex) -> bytes:
     """The healthy first page, as bytes, for faults that send (part of) a real answer."""
-    body = list_tasks(tasks, parse_query({}))
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return index.page_json(parse_query({}))
 
 
 def control_page(fault: dict | None, error: str | None = None) -> str:
@@ -333,6 +408,9 @@ placeholder="429, 503"></label>
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections
+    # Headers and body are two writes: with Nagle's algorithm on, a small body waited
+    # for the client's delayed ACK, about 40 ms on Linux, on every keep-alive request.
+    disable_nagle_algorithm = True
     server_version = "IntegrationSandbox/1.0"
     server: SandboxServer
 
@@ -351,6 +429,9 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         if split.path in (FAULT_PATH, CONTROL_PATH, CONTROL_PATH.rstrip("/")):
             self._control(split.path, split.query)
+            return
+        if split.path == STATS_PATH:
+            self._stats()
             return
         self._discard_body()
         api_key = self.headers.get("x-api-key") or None
@@ -371,7 +452,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(latency)
         if fault is not None and self._act_out(fault):
             return
-        status, body = answer(self.command, self.path, api_key, self.server.tasks)
+        status, body = answer(self.command, self.path, api_key, self.server.index)
         allow = {"Allow": "GET"} if status == HTTPStatus.METHOD_NOT_ALLOWED else {}
         self._send_json(status.value, body, allow)
 
@@ -406,7 +487,7 @@ class _Handler(BaseHTTPRequestHandler):
             page = _NGINX_PAGE.format(status=status, phrase=phrase)
             self._send(status, page.encode(), "text/html")
         elif name == "truncated":
-            payload = _listing_payload(self.server.tasks)
+            payload = _listing_payload(self.server.index)
             self.send_response(200)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
@@ -450,6 +531,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._discard_body()
             self._control_not_allowed("GET, POST, DELETE")
+
+    def _stats(self) -> None:
+        self._discard_body()
+        if self.command not in ("GET", "HEAD"):
+            self._control_not_allowed("GET")
+            return
+        stats = {"requests": self.server.request_count, "tasks": len(self.server.tasks)}
+        self._send_json(200, stats, {"Cache-Control": "no-store"})
 
     def _control_not_allowed(self, allow: str) -> None:
         status = HTTPStatus.METHOD_NOT_ALLOWED
@@ -539,8 +628,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif length != 0:
             self.close_connection = True
 
-    def _send_json(self, code: int, body: dict, headers: dict[str, str] | None = None) -> None:
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    def _send_json(
+        self, code: int, body: dict | bytes, headers: dict[str, str] | None = None
+    ) -> None:
+        payload = body if isinstance(body, bytes) else _encode(body)
         self._send(code, payload, "application/json; charset=utf-8", headers)
 
     def _send(
@@ -576,12 +667,19 @@ class SandboxServer(ThreadingHTTPServer):
     """The sandbox over HTTP; ``start()`` serves in a daemon thread, ``stop()`` ends it.
 
     ``tasks`` and ``latency`` (seconds slept before each answer) may be changed while it
-    runs. ``request_log`` gets one dict per API request, without the key itself; its
-    ``"fault"`` is the name of the fault that request got, None when healthy.
+    runs; assign a new list of tasks rather than changing the list in place, since it is
+    sorted and encoded once (see ``TaskIndex``). ``request_log`` gets one dict per API
+    request, without the key itself; its ``"fault"`` is the name of the fault that
+    request got, None when healthy. ``request_count`` counts the same requests and is
+    never reset (tests clear ``request_log``).
     ``set_fault()`` / ``clear_fault()`` switch faults (see ``FAULTS``) from any thread.
     """
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when a dashboard opens many
+    # at once (a burst of pages, each with its concurrent calls); clients then wait a
+    # whole second for the retransmitted SYN.
+    request_queue_size = 128
 
     def __init__(
         self,
@@ -595,12 +693,21 @@ class SandboxServer(ThreadingHTTPServer):
         self.tasks = tasks
         self.latency = latency
         self.request_log: list[dict] = []
+        self.request_count = 0
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
         self._fault: dict | None = None
         self._stopping = threading.Event()
         super().__init__(server_address, _Handler)
+
+    @property
+    def tasks(self) -> list[dict]:
+        return self.index.tasks
+
+    @tasks.setter
+    def tasks(self, tasks: list[dict]) -> None:
+        self.index = TaskIndex(tasks)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which can stall offline.
@@ -691,6 +798,7 @@ class SandboxServer(ThreadingHTTPServer):
     def record(self, entry: dict) -> None:
         with self._lock:
             self.request_log.append(entry)
+            self.request_count += 1
 
     def process_request(self, request, client_address) -> None:
         with self._lock:

@@ -318,3 +318,21 @@ def test_a_view_larger_than_the_export_cap_says_so(signed_in, api, settings):
     settings.ACTIVITIES_EXPORT_MAX_ROWS = 100
     html = signed_in.get(URL).content.decode()
     assert "Exports stop at the first 100 tasks; narrow the filters" in html
+
+
+def test_filter_links_match_querystring_for_every_position():
+    from django.test import RequestFactory
+
+    from activities.formatting import FilterLinks, querystring
+
+    request = RequestFactory().get("/tasks/?status=PENDING&channel=&range=today&page=3&per_page=50")
+    links = FilterLinks(request)
+    for name, value in [
+        ("status", "COMPLETED"),
+        ("range", "this_week"),
+        ("per_page", "10"),
+        ("external_commerce_id", "COM-001"),
+        ("channel", "SALESMAN"),
+        ("external_commerce_id", "COM 2&3"),
+    ]:
+        assert links(name, value) == querystring(request, **{name: value, "page": None})

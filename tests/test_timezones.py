@@ -196,7 +196,7 @@ def test_an_unsafe_next_goes_to_the_task_list(signed_in, target):
 
 
 def test_choosing_a_zone_takes_a_signed_in_post(client, signed_in):
-    assert signed_in.get("/preferences/timezone").status_code == 405
+    assert signed_in.put("/preferences/timezone").status_code == 405
     client.logout()
     response = client.post("/preferences/timezone", {"timezone": "UTC"})
     assert response.status_code == 302
@@ -296,3 +296,21 @@ def test_the_context_processor_gives_every_page_tzpref(user):
         "America/Santiago",
         "America/Buenos_Aires",
     ]
+
+
+def test_the_header_lists_common_zones_and_links_to_all_of_them(signed_in, api):
+    html = signed_in.get("/tasks/?status=PENDING").content.decode()
+    assert html.count("<option") < 60  # filters and a few zones, not ~600 zones
+    assert 'class="tz-more" href="/preferences/timezone?next=/tasks/%3Fstatus%3DPENDING"' in html
+
+
+def test_every_zone_can_be_chosen_on_its_own_page(signed_in, user):
+    page = signed_in.get("/preferences/timezone", {"next": "/tasks/"}).content.decode()
+    assert page.count("<option") > 300
+    assert '<option value="Asia/Tokyo">Asia/Tokyo</option>' in page
+    response = signed_in.post(
+        "/preferences/timezone", {"timezone": "Asia/Tokyo", "next": "/tasks/"}
+    )
+    assert response["Location"] == "/tasks/"
+    html = signed_in.get("/preferences/timezone").content.decode()
+    assert '<option value="Asia/Tokyo" selected>' in html

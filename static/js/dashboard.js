@@ -2,14 +2,19 @@
 (function () {
   "use strict";
 
-  // "Copy link": the URL is the whole view, so copying it shares the view.
+  // "Copy link": the URL is the whole view, so copying it shares the view. The words
+  // come from the page, in its language: the button's own text, and data-copied on
+  // an element around it.
   var copy = document.querySelector("[data-copy-link]");
   if (copy && navigator.clipboard) {
+    var label = copy.textContent;
+    var holder = copy.closest("[data-copied]");
+    var copied = (holder && holder.getAttribute("data-copied")) || label;
     copy.hidden = false;
     copy.addEventListener("click", function () {
       navigator.clipboard.writeText(window.location.href).then(function () {
-        copy.textContent = copy.dataset.copied || "Link copied";
-        window.setTimeout(function () { copy.textContent = copy.dataset.label || "Copy link"; }, 2000);
+        copy.textContent = copied;
+        window.setTimeout(function () { copy.textContent = label; }, 2000);
       });
     });
   }

@@ -1,0 +1,107 @@
+"""English and Spanish in a real browser: the header's switcher, remembered; a scan."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from ..conftest import PASSWORD
+from ..test_i18n import ensure_compiled
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogue():
+    ensure_compiled()
+
+
+def sign_in_in_spanish(page) -> None:
+    page.get_by_label("Nombre de usuario").fill("sofia")
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+
+
+def spanish_page(browser):
+    """A page in a browser that asks for Chilean Spanish first."""
+    context = browser.new_context(locale="es-CL", timezone_id="America/Santiago")
+    return context, context.new_page()
+
+
+def switch_language(page, language: str, *, select: str, button: str) -> None:
+    """Choose `language` in the header's switcher, whose words are in the current language."""
+    page.get_by_label(select, exact=True).select_option(language)
+    page.get_by_role("button", name=button).click()
+
+
+def test_the_language_switcher_changes_the_language_and_remembers_it(e2e, page):
+    page.goto(e2e.url + "/tasks/?channel=CALLCENTER")
+    sign_in(page, PASSWORD)
+    expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    switch_language(page, "es", select="Language", button="Change language")
+
+    # Back on the same view, now in Spanish.
+    expect(page).to_have_url(re.compile(r"/tasks/\?channel=CALLCENTER$"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("heading", name="Tareas", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Aplicar filtros")).to_be_visible()
+    expect(page.get_by_label("Canal", exact=True)).to_have_value("CALLCENTER")
+    expect(page.get_by_role("navigation", name="Estado")).to_contain_text("Pendientes")
+    first_time = page.locator('tbody.task td[data-label="Programada"] time').first
+    expect(first_time).to_have_text(re.compile(r"^(lun|mar|mié|jue|vie|sáb|dom) \d\d [a-z]{3} "))
+
+    # The browser still asks for English (en-GB): the choice wins, page after page.
+    page.reload()
+    expect(page.get_by_role("heading", name="Tareas", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Administrar vistas guardadas").click()
+    expect(page.get_by_role("heading", name="Vistas guardadas", level=1)).to_be_visible()
+
+    switch_language(page, "en", select="Idioma", button="Cambiar idioma")
+    expect(page.get_by_role("heading", name="Saved views", level=1)).to_be_visible()
+    page.goto(e2e.url + "/tasks/")
+    expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
+
+
+def test_a_spanish_browser_signs_in_in_spanish(e2e, browser):
+    context, page = spanish_page(browser)
+    page.goto(e2e.url + "/tasks/")
+
+    expect(page.get_by_role("heading", name="Iniciar sesión")).to_be_visible()
+    sign_in_in_spanish(page)
+
+    expect(page.get_by_role("heading", name="Tareas", exact=True)).to_be_visible()
+    context.close()
+
+
+def test_the_spanish_task_list_passes_an_accessibility_scan(e2e, browser):
+    context, page = spanish_page(browser)
+    page.goto(e2e.url + "/tasks/?per_page=10&page=2")
+    sign_in_in_spanish(page)
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.locator("tbody.task summary").first.click()
+    expect(page.locator("tbody.task .task-more").first).to_contain_text("ID de la tarea")
+
+    results = Axe().run(page)
+
+    assert results.violations_count == 0, results.generate_report()
+    context.close()
+
+
+def test_the_copy_link_button_speaks_the_page_language(e2e, browser):
+    context, page = spanish_page(browser)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=e2e.url)
+    page.goto(e2e.url + "/tasks/?channel=SALESMAN")
+    sign_in_in_spanish(page)
+
+    page.get_by_role("button", name="Copiar enlace").click()
+
+    expect(page.get_by_role("button", name="Enlace copiado")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()").endswith("/tasks/?channel=SALESMAN")
+    expect(page.get_by_role("button", name="Copiar enlace")).to_be_visible(timeout=5000)
+    context.close()
