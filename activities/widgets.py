@@ -42,14 +42,14 @@ def control(field: BoundField, extra: dict | None = None) -> Markup:
             for v, label in field.field.choices
         )
         head = f'<select name="{escape(field.html_name)}"{_attrs(attrs)}>'
-        return Markup(f"{head}{options}</select>")  # noqa: S704 (every part escaped above)
+        return Markup(f"{head}{options}</select>")  # noqa: S704 (every part escaped above)  # nosec B704
     if type(widget) is forms.CheckboxInput:
         checked = " checked" if widget.check_test(value) else ""
         head = f'<input type="checkbox" name="{escape(field.html_name)}"'
-        return Markup(f"{head}{_attrs(attrs)}{checked}>")  # noqa: S704 (escaped above)
+        return Markup(f"{head}{_attrs(attrs)}{checked}>")  # noqa: S704 (escaped above)  # nosec B704
     if type(widget) in (forms.TextInput, forms.HiddenInput) or isinstance(widget, forms.DateInput):
         shown = widget.format_value(value)
         value_attr = "" if shown in (None, "") else f' value="{escape(shown)}"'
         head = f'<input type="{widget.input_type}" name="{escape(field.html_name)}"'
-        return Markup(f"{head}{value_attr}{_attrs(attrs)}>")  # noqa: S704 (escaped above)
+        return Markup(f"{head}{value_attr}{_attrs(attrs)}>")  # noqa: S704 (escaped above)  # nosec B704
     return field.as_widget(attrs=extra or None)

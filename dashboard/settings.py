@@ -5,6 +5,7 @@ README. The defaults make `runserver` work at once against the sandbox API.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,9 +65,17 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# "Production mode" is DEBUG off, the default. dashboard/checks.py then refuses to start
+# (manage.py commands and gunicorn alike) with the development key, no allowed hosts or
+# no API key.
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-development-key-change-me")
+# Refused outside DEBUG (dashboard.checks), so it never signs a production session.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # nosec B105
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip() or DEVELOPMENT_SECRET_KEY
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# Origins a form may be posted from when a proxy changes the Host header, e.g.
+# "https://tasks.example.com". Usually not needed.
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 # --- The Integration API -------------------------------------------------------------
 _api_base_url = os.environ.get("ACTIVITIES_API_BASE_URL", "").strip()
@@ -102,12 +111,18 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "activities",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
     "activities.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions and the rest are looked at.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,6 +131,8 @@ MIDDLEWARE = [
     "activities.timezones.timezone_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -150,21 +167,54 @@ TEMPLATES = [
     },
 ]
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "task-dashboard",
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    }
-}
-
+# --- Database, cache, sessions ----------------------------------------------------------
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis (CACHE_URL, else REDIS_URL) is what makes several instances one dashboard: the
+# response cache, sign-in rate limits and session reads are shared through it. Without
+# it each process keeps its own cache in memory.
+CACHE_URL = (os.environ.get("CACHE_URL", "") or os.environ.get("REDIS_URL", "")).strip()
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL (or REDIS_URL) must be a Redis URL such as redis://127.0.0.1:6379/0, "
+            f"not {CACHE_URL.split('://')[0]!r}://…"
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "dashboard",
+            # A Redis that stops answering fails a page within seconds instead of
+            # holding a worker thread for ever.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "task-dashboard",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
+# Sessions live in the database, so every instance sees them; with Redis they are read
+# through the cache too.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
+# A session ends this many hours after signing in, whatever the user does meanwhile.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_HOURS", 12, minimum=1) * 3600
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -175,6 +225,72 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in rate limit (django-axes) -------------------------------------------------
+# After DJANGO_LOGIN_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (HTTP 429, templates/registration/locked_out.html) until
+# DJANGO_LOGIN_COOLOFF_MINUTES have passed; a successful sign-in clears the count.
+# Attempts are counted in Redis when it is configured (shared, expiring by itself),
+# otherwise in the database, which every process of one machine shares.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler"
+    if CACHE_URL
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lockout ends the promised minutes after it began, even if attempts go on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# --- HTTPS and browser security ------------------------------------------------------
+# Production is served over HTTPS: redirect plain HTTP, send HSTS, keep cookies off
+# plain connections. DJANGO_HTTPS=false switches that off for plain-HTTP runs on
+# loopback (the benchmark, scripts/scaleout); DEBUG runs default to it.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+# Load balancers probe these over plain HTTP; they show nothing sensitive.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# Behind a TLS proxy on another machine, Django only knows a request came over HTTPS
+# from the proxy's X-Forwarded-Proto header. Trust it only when the proxy sets it and
+# clients cannot reach the dashboard except through the proxy.
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
+LANGUAGE_COOKIE_HTTPONLY = True
+# The language chosen in the header is remembered for a year, not just this visit.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Pages load only their own static CSS and JavaScript: no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # The interface speaks English and Spanish: the browser's Accept-Language picks one,
 # the language switcher (Django's set_language) overrides it in a cookie.
@@ -187,7 +303,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Production serves what `manage.py collectstatic` wrote to STATIC_ROOT, through
+# WhiteNoise: compressed, with hashed names cached for ever. DEBUG runs (the demo) and
+# the tests (tests/conftest.py) use the files in static/ as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -196,5 +323,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "activities": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Server errors (with their traceback), refused hosts and sign-in lockouts.
+        "django": {"handlers": ["console"], "level": "WARNING"},
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

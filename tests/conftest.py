@@ -20,6 +20,26 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "correct-horse-battery"
 
 
+def pytest_configure(config):
+    """Tests run over plain HTTP and without `collectstatic`, as the demo does.
+
+    pytest-django turns DEBUG off, which in dashboard/settings.py means production:
+    HTTPS redirects and secure cookies, and static file names from collectstatic's
+    manifest. Tests about those settings load them afresh (tests/test_production.py).
+    """
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture(scope="session")
 def sandbox():
     """The fake Integration API, served over real HTTP on a free loopback port."""
@@ -54,6 +74,25 @@ def served(settings, api):
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def _close_db_in_browser_context(playwright):
+    """Close the database connections browser tests opened, before Playwright stops.
+
+    Playwright's sync API runs tests in its own context, where Django keeps separate
+    connections; left open, PostgreSQL refuses to drop the test database at the end.
+    """
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _browser_tests_close_db(request):
+    if "page" in request.fixturenames:
+        request.getfixturevalue("_close_db_in_browser_context")
 
 
 @pytest.fixture(autouse=True)

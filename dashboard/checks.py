@@ -1,0 +1,105 @@
+"""System checks that keep an unsafe configuration from serving in production.
+
+"Production" is DEBUG off, the default. Each check is an Error, so `manage.py`
+commands (migrate, runserver, check, ...) stop with its message, and so does gunicorn:
+dashboard/wsgi.py runs the same checks before it hands out the application. Each
+message names the environment variable that fixes it. DEBUG runs (the demo) are not
+checked; the tests run no system checks unless they ask for them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.core.checks import Error, register
+from django.core.management.base import BaseCommand
+
+TAG = "dashboard"
+
+
+@register(TAG)
+def check_secret_key(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG or settings.SECRET_KEY != settings.DEVELOPMENT_SECRET_KEY:
+        return []
+    return [
+        Error(
+            "DJANGO_SECRET_KEY is not set, so the dashboard would sign sessions with the "
+            "development key that anyone can read in its source.",
+            hint="Set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
+            "every instance. (DJANGO_DEBUG=true is for development only.)",
+            id="dashboard.E001",
+        )
+    ]
+
+
+@register(TAG)
+def check_allowed_hosts(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG or settings.ALLOWED_HOSTS:
+        return []
+    return [
+        Error(
+            "DJANGO_ALLOWED_HOSTS is empty, so the dashboard would answer no request.",
+            hint="Set DJANGO_ALLOWED_HOSTS to the host names people type, comma-separated, "
+            "e.g. DJANGO_ALLOWED_HOSTS=tasks.example.com.",
+            id="dashboard.E002",
+        )
+    ]
+
+
+@register(TAG)
+def check_api_key(app_configs, **kwargs) -> list[Error]:
+    if settings.DEBUG:
+        return []
+    if (
+        settings.ACTIVITIES_API_BASE_URL == settings.SANDBOX_URL
+        and settings.ACTIVITIES_API_KEY == settings.SANDBOX_KEY
+    ):
+        return [
+            Error(
+                "ACTIVITIES_API_BASE_URL is not set, so the dashboard would show the "
+                "sandbox's made-up tasks (http://127.0.0.1:8001, demo key) as if they "
+                "were real.",
+                hint="Set ACTIVITIES_API_BASE_URL to the Integration API, e.g. "
+                "https://api.example.com, and ACTIVITIES_API_KEY to its key.",
+                id="dashboard.E003",
+            )
+        ]
+    if not settings.ACTIVITIES_API_KEY:
+        return [
+            Error(
+                "ACTIVITIES_API_KEY is not set, so every page would say the dashboard is "
+                "not connected.",
+                hint="Set ACTIVITIES_API_KEY to a key of the Integration API with VIEW_ACTIVITIES.",
+                id="dashboard.E004",
+            )
+        ]
+    return []
+
+
+@register(TAG)
+def check_static_files_collected(app_configs, **kwargs) -> list[Error]:
+    """The manifest storage refuses to name a file it has not collected: every page
+    would fail. (Not tagged "staticfiles", so collectstatic itself still runs.)"""
+    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return []
+    if staticfiles_storage.exists(staticfiles_storage.manifest_name):
+        return []
+    return [
+        Error(
+            f"The static files have not been collected into {settings.STATIC_ROOT}, so "
+            "every page would fail.",
+            hint="Run `python manage.py collectstatic --noinput` after each install or "
+            "upgrade (DJANGO_STATIC_ROOT chooses the folder).",
+            id="dashboard.E005",
+        )
+    ]
+
+
+def refuse_unsafe_startup() -> None:
+    """Run every system check as `manage.py` does before a command.
+
+    Raises django.core.management.base.SystemCheckError, listing each problem and
+    its fix, when a check finds an error; prints warnings to stderr.
+    """
+    BaseCommand().check()
