@@ -72,7 +72,7 @@ from .forms import TaskFilterForm
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8
 DEFAULT_MAX_ROWS = 50_000
 PLAIN_TEXT = "text/plain; charset=utf-8"
 # Paging belongs to the screen; an export is always the whole view.

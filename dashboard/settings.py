@@ -100,7 +100,7 @@ ACTIVITIES_STALE_TTL = env_int("ACTIVITIES_STALE_TTL", 900)
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
 
 # Pages an export fetches at once, and the most rows one export holds.
-ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 4, minimum=1)
+ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, minimum=1)
 ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minimum=1)
 
 # --- Django ---------------------------------------------------------------------------
