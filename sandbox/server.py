@@ -40,6 +40,7 @@ import math
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -841,6 +842,13 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def handle_error(self, request, client_address) -> None:
+        # A keep-alive connection closed under its handler (by the client, or by
+        # stop() ending open connections) is not a fault of the server: no traceback.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 def make_server(
