@@ -828,9 +828,14 @@ class ActivitiesClient:
         return text.replace(self._api_key, "[key]") if len(self._api_key) >= 6 else text
 
 
-@lru_cache(maxsize=1)
-def get_client() -> ActivitiesClient:
-    """The process-wide client, built from settings on first use."""
+@lru_cache(maxsize=8)
+def get_client(purpose: str = "pages") -> ActivitiesClient:
+    """The process-wide client for `purpose`, built from settings on first use.
+
+    Each purpose ("pages", "export", "sync") has its own connection pool and circuit
+    breaker, so a long export or a sync run failing cannot open the breaker that the
+    supervisors' pages use.
+    """
     return ActivitiesClient(
         base_url=settings.ACTIVITIES_API_BASE_URL,
         api_key=settings.ACTIVITIES_API_KEY,
@@ -856,6 +861,6 @@ def circuit_open() -> bool:
     return get_client().breaker.is_open
 
 
-def list_tasks(query: TaskQuery, *, cache: str = "off") -> TaskPage:
-    """Return one page of tasks; see `ActivitiesClient.list_tasks`."""
-    return get_client().list_tasks(query, cache=cache)
+def list_tasks(query: TaskQuery, *, cache: str = "off", purpose: str = "pages") -> TaskPage:
+    """Return one page of tasks; see `ActivitiesClient.list_tasks` and `get_client`."""
+    return get_client(purpose).list_tasks(query, cache=cache)

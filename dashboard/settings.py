@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "activities",
+    "mirror",
     "dashboard",
 ]
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class MirrorConfig(AppConfig):
+    name = "mirror"
+    verbose_name = "Local copy of the tasks"
+    default_auto_field = "django.db.models.BigAutoField"
