@@ -103,6 +103,14 @@ ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANN
 ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, minimum=1)
 ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minimum=1)
 
+# The local copy of the tasks (mirror/), kept in step by `manage.py sync_tasks`.
+ACTIVITIES_SYNC_DAYS_BACK = env_int("ACTIVITIES_SYNC_DAYS_BACK", 35, minimum=0)
+ACTIVITIES_SYNC_DAYS_AHEAD = env_int("ACTIVITIES_SYNC_DAYS_AHEAD", 14, minimum=0)
+ACTIVITIES_SYNC_INTERVAL = env_int("ACTIVITIES_SYNC_INTERVAL", 60, minimum=1)
+ACTIVITIES_SYNC_COLD_INTERVAL = env_int("ACTIVITIES_SYNC_COLD_INTERVAL", 900, minimum=1)
+ACTIVITIES_SYNC_SLICE_MAX = env_int("ACTIVITIES_SYNC_SLICE_MAX", 2_000, minimum=100)
+ACTIVITIES_SYNC_CONCURRENCY = env_int("ACTIVITIES_SYNC_CONCURRENCY", 4, minimum=1)
+
 # --- Django ---------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
