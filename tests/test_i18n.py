@@ -1,27 +1,23 @@
 """English and Spanish: the browser's language, the switcher, the catalogue itself.
 
-The Spanish catalogue is compiled by the set-up scripts (`pybabel compile -d locale -D
-django`); `ensure_compiled()` does the same here when the .mo is missing or older than
-the .po, so that `pytest` alone works too.
+The compiled catalogue (`django.mo`) is committed beside the `.po`, as Django does, so
+an install speaks Spanish without a compile step; a test below fails when it is stale.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.utils import timezone, translation
 
 from activities import formatting, l10n, ranges
@@ -45,28 +41,6 @@ KEYWORDS = {
     "pgettext_lazy": ((1, "c"), 2),
     "ngettext_lazy": (1, 2),
 }
-
-
-def ensure_compiled() -> None:
-    """Compile the Spanish .po into its .mo, as `pybabel compile` does, if it is stale."""
-    if MO.exists() and MO.stat().st_mtime >= PO.stat().st_mtime:
-        return
-    with PO.open("rb") as source:
-        catalog = read_po(source)
-    # Written aside and renamed, so a parallel run never reads half a file.
-    with tempfile.NamedTemporaryFile(dir=MO.parent, suffix=".mo", delete=False) as target:
-        write_mo(target, catalog)
-    os.chmod(target.name, 0o644)  # as pybabel leaves it, not the temporary file's 0600
-    os.replace(target.name, MO)
-    # Django keeps the catalogues it has read for the life of the process.
-    setting_changed.send(
-        sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
-    )
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogue():
-    ensure_compiled()
 
 
 @pytest.fixture(autouse=True)
@@ -463,9 +437,30 @@ def test_every_python_string_is_in_the_catalogue():
     assert missing == [], "run the extraction and translate (README: Translations)"
 
 
+def _messages(catalog) -> dict:
+    # What Django reads from a catalogue: each (context, id) and its translation. The
+    # header entry (id "") carries dates and tool versions, so it is left out.
+    def key(value):  # plural forms come as lists from one reader, tuples from the other
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {(m.context, key(m.id)): key(m.string) for m in catalog if m.id and not m.fuzzy}
+
+
+def test_the_committed_compiled_catalogue_matches_the_po():
+    with PO.open("rb") as source:
+        fresh = io.BytesIO()
+        write_mo(fresh, read_po(source))  # what `pybabel compile` writes
+    fresh.seek(0)
+    with MO.open("rb") as committed:
+        stale = _messages(read_mo(committed)) != _messages(read_mo(fresh))
+    assert not stale, (
+        "locale/es/LC_MESSAGES/django.mo is not the compiled django.po: run "
+        "`.venv/bin/pybabel compile -d locale -D django` and commit the .mo"
+    )
+
+
 def test_django_reads_the_compiled_catalogue():
     assert MO.exists()
-    assert MO.stat().st_mtime >= PO.stat().st_mtime
     with translation.override("es"):
         assert translation.gettext("Apply filters") == "Aplicar filtros"
         assert translation.pgettext("abbreviated month", "Aug") == "ago"

@@ -9,15 +9,9 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from ..conftest import PASSWORD
-from ..test_i18n import ensure_compiled
 from .conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_catalogue():
-    ensure_compiled()
 
 
 def sign_in_in_spanish(page) -> None:
