@@ -7,10 +7,12 @@ its only gain would be widgets Django already has.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -41,6 +43,19 @@ FILTER_NAMES = (
 )
 
 
+def refuse_control_characters(value: str) -> None:
+    """Raise ValidationError when an id holds a control or undecodable character.
+
+    CR, LF, ESC and the other C0/C1 controls (Unicode category Cc) can split a log
+    line or a CSV cell; U+FFFD is what Django leaves of bytes that were not UTF-8
+    (`%ff`). Neither is part of any real id. (NUL is refused by Django already.)
+    """
+    if any(ch == "\ufffd" or unicodedata.category(ch) == "Cc" for ch in value):
+        raise forms.ValidationError(
+            gettext_lazy("Use letters, digits and punctuation only."), code="control_character"
+        )
+
+
 def _choices(values, empty_label: str) -> list[tuple[str, str]]:
     # The same words as the rows' badges ("Not effective"), in the active language.
     return [("", empty_label)] + [(v, humanize(v)) for v in values]
@@ -65,10 +80,18 @@ class TaskFilterForm(forms.Form):
     result_status = forms.ChoiceField(label=gettext_lazy("Result"), required=False)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
     external_commerce_id = forms.CharField(
-        label=gettext_lazy("Commerce ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
+        label=gettext_lazy("Commerce ID"),
+        required=False,
+        max_length=MAX_ID_LENGTH,
+        strip=True,
+        validators=[refuse_control_characters],
     )
     external_operator_id = forms.CharField(
-        label=gettext_lazy("Operator ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
+        label=gettext_lazy("Operator ID"),
+        required=False,
+        max_length=MAX_ID_LENGTH,
+        strip=True,
+        validators=[refuse_control_characters],
     )
     range = forms.ChoiceField(label=gettext_lazy("When"), required=False)
     scheduled_from = forms.DateField(
@@ -139,6 +162,7 @@ class TaskFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        self._refuse_repeated_parameters()
         start, end = data.get("scheduled_from"), data.get("scheduled_to")
         if start and end and start > end:
             self.add_error(
@@ -155,6 +179,15 @@ class TaskFilterForm(forms.Form):
         if preset == "overdue" and data.get("status") not in ("", None, "PENDING"):
             self.add_error("status", gettext("Overdue tasks are pending ones; clear the status."))
         return data
+
+    def _refuse_repeated_parameters(self) -> None:
+        # A QueryDict keeps every value of a repeated name and `get` returns the last:
+        # `?channel=A&channel=B` would silently show channel B. No link repeats one.
+        if not hasattr(self.data, "getlist"):
+            return
+        for name in self.fields:
+            if len(self.data.getlist(name)) > 1:
+                self.add_error(name, gettext("Give this filter only once."))
 
     def query(self) -> client.TaskQuery:
         """The valid form as API parameters; days become instants in the current zone.
@@ -207,6 +240,26 @@ class TaskFilterForm(forms.Form):
         if self.resolved_range is None:
             return ""
         return ranges.describe(self.resolved_range, tz=timezone.get_current_timezone())
+
+
+def validate_list_query(query: str) -> None:
+    """Raise ValidationError, naming each wrong filter, unless `/tasks/?<query>` is valid.
+
+    Saved views call it, so that a view never stores what the task list would refuse
+    (and a default view never lands its owner on a 400 page at each sign-in).
+    """
+    form = TaskFilterForm(QueryDict(query))
+    if form.is_valid():
+        return
+    problems = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(str(e) for e in errors)
+        problems.append(f"{label}: {text}" if label else text)
+    raise forms.ValidationError(
+        gettext("These filters cannot be saved: %(problems)s") % {"problems": " ".join(problems)},
+        code="invalid_filters",
+    )
 
 
 def start_of_day(day: date | None) -> datetime | None:

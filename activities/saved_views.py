@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .access import supervisor_required
+from .forms import validate_list_query
 from .models import (
     MAX_QUERY_LENGTH,
     SavedView,
@@ -85,6 +86,8 @@ class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
     def clean_query(self) -> str:
         query = normalise_query(self.cleaned_data["query"])
         validate_query(query)
+        # What the task list would refuse is not stored (issue 10).
+        validate_list_query(query)
         if len(query) > MAX_QUERY_LENGTH:
             raise forms.ValidationError(
                 gettext_lazy("These filters are too long to save."), code="too_long"
