@@ -131,6 +131,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, before sessions and the rest are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages (not static files: WhiteNoise already answered those, compressed).
+    # Django adds random bytes to each gzip answer, which with its masked CSRF tokens
+    # answers BREACH (README, "Browser security"); exports are compressed as they stream.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,6 +142,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "activities.timezones.timezone_middleware",
+    # Cache-Control: private, no-store for signed-in users; Retry-After on a lockout.
+    "activities.headers.response_headers_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -281,6 +287,8 @@ LANGUAGE_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
 LANGUAGE_COOKIE_HTTPONLY = True
+# Django's default sends no SameSite attribute on the language cookie.
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The language chosen in the header is remembered for a year, not just this visit.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
