@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import StreamingHttpResponse
 
-from activities import client, export
+from activities import client
 from activities.client import TaskQuery
+from activities.exports import formats, stream
 from sandbox import DEMO_KEY
 
 from .records import FULL, NULL_HEAVY, task
@@ -26,27 +27,40 @@ from .records import FULL, NULL_HEAVY, task
 CSV_URL = "/tasks/export.csv"
 JSONL_URL = "/tasks/export.jsonl"
 BOM = "\ufeff".encode()
-HEADER = [
-    "Scheduled",
-    "Status",
-    "Lifecycle",
-    "Lifecycle detail",
-    "Channel",
-    "Commerce ID",
-    "Commerce",
-    "Reason",
-    "Operator ID",
-    "Operator",
-    "Operator type",
-    "Route code",
-    "Route",
-    "Result",
-    "Result at",
-    "Result source",
-    "Origin",
-    "Created",
-    "Task ID",
-]
+ZONE = "America/Santiago"
+
+
+def header(zone: str = ZONE) -> list[str]:
+    """The CSV's header row; the time columns name the viewer's time zone."""
+    return [
+        f"Scheduled ({zone})",
+        "Status",
+        "Lifecycle",
+        "Lifecycle detail",
+        "Channel",
+        "Commerce ID",
+        "Commerce",
+        "Reason",
+        "User status",
+        "Assignment reason",
+        "Operator ID",
+        "Operator",
+        "Operator type",
+        "Route code",
+        "Route",
+        f"Handled ({zone})",
+        "Result",
+        f"Result at ({zone})",
+        "Result source",
+        "Result comment",
+        "Result details",
+        "Origin",
+        f"Created ({zone})",
+        "Task ID",
+    ]
+
+
+HEADER = header()
 
 
 def body(response) -> bytes:
@@ -224,7 +238,7 @@ def test_a_row_has_every_column_with_local_times(signed_in, served, settings):
     rows = csv_rows(signed_in.get(CSV_URL))
 
     assert rows == [
-        HEADER,
+        header("Asia/Kolkata"),
         [
             "2026-04-15 18:30",
             "COMPLETED",
@@ -234,14 +248,19 @@ def test_a_row_has_every_column_with_local_times(signed_in, served, settings):
             "COM-001",
             "Farmacia Central",
             "Riesgo de fuga",
+            "Requiere seguimiento",
+            "Asignación por ruta",
             "OP-042",
             "Carlos Pérez",
             "SALESMAN",
             "RUTA-NORTE-01",
             "Ruta Norte",
+            "2026-04-15 19:10",
             "EFFECTIVE",
             "2026-04-15 19:10",
             "MOBILE_APP",
+            "Pedido de reposición",
+            '{"orderAmount":125000}',
             "ACTIVITY",
             "2026-04-10 20:00",
             FULL["id"],
@@ -280,7 +299,7 @@ def test_cells_that_look_like_formulas_are_quoted_in_csv_only(signed_in, served)
     assert row[HEADER.index("Lifecycle detail")] == "'-2+3"
     assert row[HEADER.index("Reason")] == "'@SUM(A1)"
     assert row[HEADER.index("Lifecycle")] == "'\tTab"
-    assert row[HEADER.index("Scheduled")] == "2026-04-15 09:00"  # ours, untouched
+    assert row[HEADER.index(f"Scheduled ({ZONE})")] == "2026-04-15 09:00"  # ours, untouched
     assert line["commerce_name"] == '=HYPERLINK("http://evil")'
 
 
@@ -313,7 +332,9 @@ def test_the_file_name_says_what_it_holds(signed_in, api, params, filename):
 
 
 def test_an_unfiltered_export_is_named_all_with_the_time(signed_in, api):
-    csv_name = signed_in.get(CSV_URL)["Content-Disposition"]
+    first = signed_in.get(CSV_URL)
+    body(first)  # one running export per user: this one ends before the next starts
+    csv_name = first["Content-Disposition"]
     jsonl_name = signed_in.get(JSONL_URL, {"channel": "SALESMAN"})["Content-Disposition"]
 
     assert re.fullmatch(r'attachment; filename="tasks_all_\d{8}-\d{4}\.csv"', csv_name)
@@ -549,7 +570,7 @@ def test_the_first_bytes_leave_before_the_last_page_is_requested(signed_in, api,
     first = next(chunks)
 
     assert isinstance(response, StreamingHttpResponse)
-    assert first.startswith(BOM + b"Scheduled,Status,")
+    assert first.startswith(BOM + f"Scheduled ({ZONE}),Status,".encode())
     assert len(api.request_log) <= 2 < total_pages
     rest = b"".join(chunks)
     assert pages_requested(api) == [str(n) for n in range(1, total_pages + 1)]  # one at a time
@@ -573,9 +594,9 @@ def test_closing_the_download_stops_fetching_pages(api, settings):
     api.latency = 0.02
     query = TaskQuery(per_page=100)
     first = client.list_tasks(query)
-    fmt = export.CsvFormat(ZoneInfo("UTC"))
+    fmt = formats.CsvFormat(ZoneInfo("UTC"))
 
-    chunks = export.stream(first, query, fmt, concurrency=1, max_rows=50_000)
+    chunks = stream.stream(first, query, fmt, concurrency=1, max_rows=50_000)
     next(chunks)
     chunks.close()
     time.sleep(0.15)
