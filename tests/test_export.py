@@ -304,6 +304,65 @@ def test_cells_that_look_like_formulas_are_quoted_in_csv_only(signed_in, served)
 
 
 @pytest.mark.parametrize(
+    "value",
+    [
+        " =1+1",  # after a space
+        "\n=1+1",  # after a line break
+        "\u200b=1+1",  # after a zero-width space
+        "\u00a0@SUM(A1)",  # after a no-break space
+        "\ufeff+1",  # after an invisible byte-order mark
+        "\uff1d1+1",  # full-width =
+        "\uff0b1+1",  # full-width +
+        "\uff0d1+1",  # full-width -
+        "\uff20SUM(A1)",  # full-width @
+        "|calc",  # a DDE command
+        " |calc",
+        "\r=1+1",
+    ],
+)
+def test_formula_looking_cells_are_quoted_after_spaces_and_invisible_characters(
+    signed_in, served, value
+):
+    served(task(commerceName=value))
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+
+    assert row[HEADER.index("Commerce")] == "'" + value
+
+
+@pytest.mark.parametrize("value", ["-42", "-3.5", "+56", "42", "-0,5", "Farmacia -10%"])
+def test_plain_numbers_and_ordinary_text_are_not_touched(signed_in, served, value):
+    served(task(commerceName=value))
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+
+    assert row[HEADER.index("Commerce")] == value
+
+
+def test_sep_semicolon_separates_columns_with_semicolons(signed_in, served):
+    served(task(commerceName="Farmacia; Central, Sur"))
+
+    response = signed_in.get(CSV_URL, {"sep": "semicolon"})
+
+    data = body(response)
+    assert data.startswith(BOM)
+    text = data[len(BOM) :].decode()
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == HEADER
+    assert rows[1][HEADER.index("Commerce")] == "Farmacia; Central, Sur"
+    assert text.startswith(f"Scheduled ({ZONE});Status;")
+    assert response["Content-Disposition"].endswith('.csv"')
+
+
+def test_an_unknown_separator_is_a_400_without_an_api_call(signed_in, api):
+    response = signed_in.get(CSV_URL, {"sep": "tab"})
+
+    assert response.status_code == 400
+    assert response.content.decode() == "The separator (sep) must be comma or semicolon.\n"
+    assert api.request_log == []
+
+
+@pytest.mark.parametrize(
     ("params", "filename"),
     [
         (
