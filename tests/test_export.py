@@ -1,4 +1,4 @@
-"""The CSV and JSON Lines exports, through Django's test client over real HTTP."""
+"""The CSV, Excel and JSON Lines exports, through Django's test client over real HTTP."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import tempfile
 import threading
 import time
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
 
@@ -680,3 +682,133 @@ def test_the_key_appears_in_no_export_and_no_log(signed_in, api, settings, canne
     for output in outputs:
         assert DEMO_KEY.encode() not in output
     assert DEMO_KEY not in caplog.text
+
+
+# --- Excel -----------------------------------------------------------------------------
+
+XLSX_URL = "/tasks/export.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_of(response):
+    """The workbook's only sheet, after checking the download's headers."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX_TYPE
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(body(response)))
+    (sheet,) = book.worksheets
+    return sheet
+
+
+def values(sheet) -> list[list]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_workbook_has_a_frozen_bold_header_a_filter_and_widths(signed_in, api):
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    rows = values(sheet)
+    assert rows[0] == HEADER
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:X{1 + len(api.tasks)}"
+    assert sheet.column_dimensions["G"].width > sheet.column_dimensions["B"].width
+    assert [row[-1] for row in rows[1:]] == sandbox_order(api.tasks)
+
+
+def test_times_are_excel_dates_in_the_viewers_zone_and_text_stays_text(signed_in, served, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30, no daylight saving
+    served(FULL, NULL_HEAVY)
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    head, full, empty = values(sheet)
+    assert head == header("Asia/Kolkata")
+    row = dict(zip(head, full, strict=True))
+    assert row["Scheduled (Asia/Kolkata)"] == datetime(2026, 4, 15, 18, 30)
+    assert row["Handled (Asia/Kolkata)"] == datetime(2026, 4, 15, 19, 10)
+    assert row["Created (Asia/Kolkata)"] == datetime(2026, 4, 10, 20, 0)
+    assert sheet["A2"].is_date and sheet["A2"].number_format == "yyyy-mm-dd hh:mm"
+    assert row["Commerce"] == "Farmacia Central"
+    assert row["User status"] == "Requiere seguimiento"
+    assert row["Assignment reason"] == "Asignación por ruta"
+    assert row["Result comment"] == "Pedido de reposición"
+    assert row["Result details"] == '{"orderAmount":125000}'
+    blank = dict(zip(head, empty, strict=True))
+    assert blank["Commerce"] == "Kiosco Ñandú" and blank["Task ID"] == NULL_HEAVY["id"]
+    assert blank["Scheduled (Asia/Kolkata)"] is None and blank["Result"] is None
+
+
+def test_formula_looking_text_is_a_text_cell_kept_exactly(signed_in, served):
+    served(task(commerceName='=HYPERLINK("http://evil")', commerceExternalId="-42"))
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    commerce = sheet.cell(row=2, column=HEADER.index("Commerce") + 1)
+    commerce_id = sheet.cell(row=2, column=HEADER.index("Commerce ID") + 1)
+    assert commerce.data_type == "s" and commerce.value == '=HYPERLINK("http://evil")'
+    assert commerce_id.data_type == "s" and commerce_id.value == "-42"
+
+
+def test_a_view_over_the_cap_ends_with_the_truncation_note_outside_the_filter(
+    signed_in, api, settings
+):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 150
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    rows = values(sheet)
+    assert len(rows) == 1 + 150 + 1
+    assert [row[-1] for row in rows[1:151]] == sandbox_order(api.tasks)[:150]
+    assert rows[-1][0] == (
+        f"# EXPORT TRUNCATED: This view matches {len(api.tasks):,} tasks; only the first "
+        "150 are included. Narrow the filters (for example the dates) to export the rest."
+    )
+    assert sheet.auto_filter.ref == "A1:X151"
+
+
+def test_a_failure_halfway_ends_the_workbook_with_the_csvs_marker(signed_in, paged):
+    paged.fail_from = 3
+
+    rows = values(sheet_of(signed_in.get(XLSX_URL)))
+
+    assert [row[-1] for row in rows[1:201]] == [f"task-{i:04d}" for i in range(200)]
+    assert len(rows) == 1 + 200 + 1
+    assert rows[-1][0] == (
+        "# EXPORT INCOMPLETE: The task service has a problem of its own (HTTP 500). "
+        "Try again in a few minutes. The export stopped after 200 rows; "
+        "download it again to get the rest."
+    )
+
+
+def test_a_failing_first_page_is_an_error_status_not_a_workbook(signed_in, canned):
+    canned.answer = (500, "application/json", "{}")
+
+    response = signed_in.get(XLSX_URL)
+
+    assert response.status_code == 502
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Content-Disposition" not in response
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_excel_link_sits_next_to_csv_and_json_lines(signed_in, api, language):
+    html = signed_in.get("/tasks/", {"channel": "SALESMAN"}, HTTP_ACCEPT_LANGUAGE=language)
+    html = html.content.decode()
+
+    assert 'href="/tasks/export.xlsx?channel=SALESMAN" download>Excel</a>' in html
+    assert 'href="/tasks/export.jsonl?channel=SALESMAN" download>JSON Lines</a>' in html
+    csv_query = "channel=SALESMAN&amp;sep=semicolon" if language == "es" else "channel=SALESMAN"
+    assert f'href="/tasks/export.csv?{csv_query}" download>CSV</a>' in html
+
+
+def test_an_abandoned_workbook_leaves_no_temporary_files(signed_in, api, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = signed_in.get(XLSX_URL)
+    body(finished)
+    abandoned = signed_in.get(XLSX_URL)
+    assert list(tmp_path.iterdir())  # the workbook being written
+
+    abandoned.close()  # what the WSGI server does when the browser goes away
+
+    assert list(tmp_path.iterdir()) == []

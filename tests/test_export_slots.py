@@ -6,8 +6,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from .conftest import PASSWORD
-
 CSV_URL = "/tasks/export.csv"
 JSONL_URL = "/tasks/export.jsonl"
 XLSX_URL = "/tasks/export.xlsx"
@@ -21,7 +19,7 @@ def supervisors(django_user_model, user):
     group = Group.objects.get(name="Supervisors")
     clients = []
     for name in ("sofia2", "tomas", "ursula"):
-        person = django_user_model.objects.create_user(username=name, password=PASSWORD)
+        person = django_user_model.objects.create_user(username=name)
         person.groups.add(group)
         browser = Client()
         browser.force_login(person)

@@ -328,8 +328,12 @@ class XlsxFormat:
     def __init__(self, tz: tzinfo) -> None:
         self._tz = tz
         self._header = header(str(tz))
-        self._file = tempfile.TemporaryFile(prefix="export-", suffix=".xlsx")  # noqa: SIM115
-        self._book = xlsxwriter.Workbook(self._file, {"constant_memory": True})
+        # XlsxWriter removes its row file only when the workbook is finished: a folder
+        # of our own is removed whatever happens (the client went away, a failure).
+        self._dir = tempfile.TemporaryDirectory(prefix="export-")
+        self._file = tempfile.TemporaryFile(dir=self._dir.name)  # noqa: SIM115
+        options = {"constant_memory": True, "tmpdir": self._dir.name}
+        self._book = xlsxwriter.Workbook(self._file, options)
         self._sheet = self._book.add_worksheet()
         self._bold = self._book.add_format({"bold": True})
         self._when = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
@@ -382,3 +386,4 @@ class XlsxFormat:
 
     def close(self) -> None:
         self._file.close()
+        self._dir.cleanup()

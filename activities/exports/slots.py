@@ -81,14 +81,14 @@ def _forget_slots(*, setting: str, **kwargs: Any) -> None:
 
 
 class Releasing:
-    """Iterates `chunks` and releases `slot` once they end or the response is closed.
+    """Iterates `chunks`; releases `slot` and calls `cleanup` once they end or are closed.
 
     A generator's `finally` does not run when it is closed before its first chunk
     (a client that goes away at once), hence a small class with its own `close()`.
     """
 
-    def __init__(self, chunks: Iterator[bytes], slot: Slot) -> None:
-        self._chunks, self._slot = chunks, slot
+    def __init__(self, chunks: Iterator[bytes], slot: Slot, cleanup: Callable[[], None]) -> None:
+        self._chunks, self._slot, self._cleanup = chunks, slot, cleanup
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -107,3 +107,4 @@ class Releasing:
                 close()
         finally:
             self._slot.release()
+            self._cleanup()

@@ -101,7 +101,9 @@ def _download(
             max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
             language=translation.get_language(),
         )
-        response = StreamingHttpResponse(Releasing(chunks, slot), content_type=fmt.content_type)
+        response = StreamingHttpResponse(
+            Releasing(chunks, slot, fmt.close), content_type=fmt.content_type
+        )
     filename = export_filename(query, fmt.extension, now=timezone.localtime())
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
