@@ -41,7 +41,8 @@ def test_a_third_export_at_once_is_refused_until_one_finishes(supervisors, api, 
     settings.ACTIVITIES_EXPORT_CONCURRENCY = 1
     api.latency = 0.05  # a slow API: the first two exports are still fetching pages
     first, first_rest = start(supervisors[0])
-    start(supervisors[1])
+    # Kept: a download dropped by the test would be closed, and its slot freed, by the GC.
+    second = start(supervisors[1])
 
     refused = supervisors[2].get(CSV_URL)
 
@@ -51,12 +52,13 @@ def test_a_third_export_at_once_is_refused_until_one_finishes(supervisors, api, 
     assert refused.content.decode() == f"Too many exports at once.\n{BUSY}\n"
     b"".join(first_rest)  # the first export finishes
     assert supervisors[2].get(JSONL_URL).status_code == 200
+    assert second[0].status_code == 200
 
 
 def test_one_user_runs_one_export_at_a_time(signed_in, api, settings):
     settings.ACTIVITIES_EXPORT_CONCURRENCY = 1
     api.latency = 0.05
-    _, rest = start(signed_in)
+    running, rest = start(signed_in)
 
     for url in (CSV_URL, JSONL_URL, XLSX_URL):
         refused = signed_in.get(url)
@@ -64,6 +66,7 @@ def test_one_user_runs_one_export_at_a_time(signed_in, api, settings):
         assert refused["Retry-After"] == "30"
         assert MINE in refused.content.decode()
     b"".join(rest)
+    assert running.status_code == 200
     assert signed_in.get(JSONL_URL).status_code == 200
 
 
