@@ -349,7 +349,9 @@ class XlsxFormat:
     def _cell(self, col: int, value: Any) -> None:
         if value is None or value == "":
             return
-        if isinstance(value, datetime):
+        if type(value) is str:  # most cells: checked first, this runs 24 times a row
+            self._sheet.write_string(self._row, col, value)
+        elif isinstance(value, datetime):
             local = value.astimezone(self._tz).replace(tzinfo=None)
             self._sheet.write_datetime(self._row, col, local, self._when)
         elif isinstance(value, int | float) and not isinstance(value, bool):
