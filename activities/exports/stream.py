@@ -126,31 +126,39 @@ def _chunks(
     language: str,
 ) -> Iterator[bytes]:
     started, count, params = time.monotonic(), _Count(), query.to_params()
+    kind = fmt.extension
     try:
         yield from _rows(first, pages, fmt, max_rows, count)
     except api.ApiError as exc:
+        what = f"{type(exc).__name__} {exc.detail or exc}"
         logger.warning(
-            "export %s incomplete after %d rows: %s %s params=%s",
-            *(fmt.extension, count.rows, type(exc).__name__, exc.detail or exc, params),
+            "export %s incomplete after %d rows: %s params=%s", kind, count.rows, what, params
         )
         error = str(exc)
     except Exception:
-        logger.exception(
-            "export %s broke after %d rows params=%s", fmt.extension, count.rows, params
-        )
+        logger.exception("export %s broke after %d rows params=%s", kind, count.rows, params)
         error = ""
     else:
+        # Translated here, yielded outside: a suspended override would leak to the caller.
         with translation.override(language):
+            note = b""
             if first.meta.total > max_rows:
-                yield fmt.truncated(
+                note = fmt.truncated(
                     total=first.meta.total, max_rows=max_rows, rows_written=count.rows
                 )
-        logger.info(
-            "export %s done rows=%d pages_requested=%d elapsed_ms=%.0f params=%s",
-            *(fmt.extension, count.rows, max(1, pages.requested)),
-            *((time.monotonic() - started) * 1000, params),
-        )
+        yield note
+        _log_done(kind, count.rows, pages.requested, started, params)
         return
     with translation.override(language):
-        error = error or gettext("An unexpected error stopped the export.")
-        yield fmt.incomplete(error, count.rows)
+        marker = fmt.incomplete(
+            error or gettext("An unexpected error stopped the export."), count.rows
+        )
+    yield marker
+
+
+def _log_done(kind: str, rows: int, requested: int, started: float, params: dict) -> None:
+    elapsed_ms = (time.monotonic() - started) * 1000
+    logger.info(
+        "export %s done rows=%d pages_requested=%d elapsed_ms=%.0f params=%s",
+        *(kind, rows, max(1, requested), elapsed_ms, params),
+    )
