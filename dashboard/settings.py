@@ -102,6 +102,8 @@ ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANN
 # Pages an export fetches at once, and the most rows one export holds.
 ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, minimum=1)
 ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minimum=1)
+# Exports running at once in one process (each fetching CONCURRENCY pages); one per user.
+ACTIVITIES_EXPORT_SLOTS = env_int("ACTIVITIES_EXPORT_SLOTS", 2, minimum=1)
 
 # The local copy of the tasks (mirror/), kept in step by `manage.py sync_tasks`.
 ACTIVITIES_SYNC_DAYS_BACK = env_int("ACTIVITIES_SYNC_DAYS_BACK", 35, minimum=0)

@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from activities import export, views
+from activities import views
+from activities.exports import views as exports
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tasks/", views.task_list, name="task_list"),
-    path("tasks/export.csv", export.export_csv, name="export_csv"),
-    path("tasks/export.jsonl", export.export_jsonl, name="export_jsonl"),
+    path("tasks/export.csv", exports.export_csv, name="export_csv"),
+    path("tasks/export.jsonl", exports.export_jsonl, name="export_jsonl"),
+    path("tasks/export.xlsx", exports.export_xlsx, name="export_xlsx"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

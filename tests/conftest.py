@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from activities import client
+from activities.exports.slots import export_slots
 from sandbox import DEMO_KEY, make_server
 
 # Playwright's sync API leaves an event loop running in the test thread; Django's ORM
@@ -105,6 +106,8 @@ def _fresh_state():
     """Each test starts with an empty response cache and a new client (closed circuit)."""
     cache.clear()
     client.get_client.cache_clear()
+    # A test may leave a download unread, which a WSGI server would have closed.
+    export_slots.cache_clear()
     yield
     cache.clear()
     client.get_client.cache_clear()

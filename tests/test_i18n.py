@@ -261,7 +261,7 @@ def test_the_csv_header_and_its_notes_follow_the_page_language(signed_in, api, s
 
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0][:5] == [
-        "Programada",
+        "Programada (America/Santiago)",
         "Estado",
         "Ciclo de vida",
         "Detalle del ciclo de vida",
