@@ -65,9 +65,9 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_safe
 
-from . import client
+from . import api as client
 from .access import supervisor_required
-from .client import Label, Task, TaskPage, TaskQuery
+from .api import Label, Task, TaskPage, TaskQuery
 from .forms import TaskFilterForm
 
 logger = logging.getLogger(__name__)

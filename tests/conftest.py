@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.cache import cache
 
-from activities import client
+from activities import api as client
 from sandbox import DEMO_KEY, make_server
 
 # Playwright's sync API leaves an event loop running in the test thread; Django's ORM

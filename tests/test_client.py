@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities import client
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
 from sandbox import FORBIDDEN_KEY
 
 from .records import FULL, NULL_HEAVY, task
@@ -216,7 +216,7 @@ def test_a_closed_port_is_a_connection_failure(settings):
         ("application/json", '{"data": [], "meta": {"page":"1"}}', "meta.page"),
         ("application/json", '[{"id": "x"}]', "the body"),
         ("application/json", '{"data": [{"id": 1.5, "reason": "x"}], "meta": {}}', "reason"),
-        ("application/json", '{"data": [{"scheduledAt": "2026"}], "meta": {}}', "no id"),
+        ("application/json", '{"data": [{"scheduledAt": "2026-04-15T13:00:00Z"}]}', "no id"),
     ],
 )
 def test_a_body_that_is_not_the_documented_shape_is_a_bad_response(canned, content_type, body, why):

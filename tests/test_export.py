@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.http import StreamingHttpResponse
 
-from activities import client, export
-from activities.client import TaskQuery
+from activities import api as client
+from activities import export
+from activities.api import TaskQuery
 from sandbox import DEMO_KEY
 
 from .records import FULL, NULL_HEAVY, task

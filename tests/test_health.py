@@ -28,7 +28,7 @@ def test_readyz_is_503_when_the_api_fails_and_reveals_nothing(client, api, setti
     response = client.get("/readyz")
     text = response.content.decode()
     assert response.status_code == 503
-    assert response.json()["api"]["outcome"] == "Unauthorized"
+    assert response.json()["api"]["outcome"] == "unauthorized"
     assert "wrong-key" not in text and DEMO_KEY not in text and api.url not in text
 
 
@@ -36,7 +36,7 @@ def test_readyz_is_503_when_the_api_is_unreachable(client, settings):
     settings.ACTIVITIES_API_BASE_URL = "http://127.0.0.1:9"
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["api"]["outcome"] == "Unavailable"
+    assert response.json()["api"]["outcome"] == "unavailable"
 
 
 def test_every_response_carries_a_request_id(client):

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from activities import client
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
 from sandbox import DEMO_KEY
 
 URL = "/tasks/"
