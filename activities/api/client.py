@@ -180,6 +180,9 @@ class ActivitiesClient:
             )
         except Exception as exc:
             raise self._error_for(exc, call) from None
+        if call.expired:
+            # Cut off mid-answer: what arrived may even look whole (headers end at EOF).
+            raise self._timeout(self.budget, f"budget of {self.budget:g} s spent")
         try:
             page = self._page_from(response)
         except ApiError as exc:
@@ -323,9 +326,11 @@ def _forget_client(*, setting: str, **kwargs: Any) -> None:
         get_client.cache_clear()
 
 
-def circuit_open() -> bool:
-    """Whether calls are being refused after a run of failures."""
-    return get_client().breaker.is_open
+def circuit_open(purpose: str = "pages") -> bool:
+    """Whether calls for `purpose` are being refused after a run of failures."""
+    # Always passed positionally: lru_cache keys get_client() and get_client("pages")
+    # apart, which would make a second client whose breaker never opens.
+    return get_client(purpose).breaker.is_open
 
 
 def list_tasks(query: TaskQuery, *, cache: str = "off", purpose: str = "pages") -> TaskPage:
