@@ -246,3 +246,13 @@ def test_the_key_is_sent_but_never_logged(canned, settings, caplog):
     assert "upstream path=/api/integration/activities/tasks" in caplog.text
     assert "params=page=1&per_page=20&status=PENDING" in caplog.text
     assert "status=500" in caplog.text
+
+
+def test_a_password_in_the_base_url_never_reaches_a_log_line_or_an_error(settings, caplog):
+    settings.ACTIVITIES_API_BASE_URL = "http://admin:s3cret-pass@127.0.0.1:9"
+    settings.ACTIVITIES_API_KEY = "k" * 30
+    with caplog.at_level(logging.DEBUG), pytest.raises(client.ApiUnavailable) as caught:
+        client.list_tasks(TaskQuery())
+
+    assert "s3cret-pass" not in caplog.text + caught.value.detail
+    assert repr(client.get_client()) == "<ActivitiesClient http://127.0.0.1:9>"
