@@ -256,3 +256,28 @@ def test_a_password_in_the_base_url_never_reaches_a_log_line_or_an_error(setting
 
     assert "s3cret-pass" not in caplog.text + caught.value.detail
     assert repr(client.get_client()) == "<ActivitiesClient http://127.0.0.1:9>"
+
+
+def test_a_task_round_trips_through_json_ready_data_and_pickle(served):
+    import json
+    import pickle
+
+    served(FULL, task(id=42, scheduledAt="2026-04-15T13:00:00", canForceRetryDispatch=None))
+    by_id = {t.id: t for t in client.list_tasks(TaskQuery()).tasks}
+    full, numbered = by_id[FULL["id"]], by_id["42"]
+
+    data = client.task_to_dict(full)
+    assert data == json.loads(json.dumps(data))  # JSON-ready
+    assert data["activityOrigin"] == "ACTIVITY" and data["commerceAssignment"]["commerce"] == {
+        "externalId": "COM-001",
+        "name": "Farmacia Central",
+    }
+    assert data["scheduledAt"] == "2026-04-15T13:00:00Z"
+    assert client.task_from_dict(data) == full
+    assert pickle.loads(pickle.dumps(full)) == full  # noqa: S301 (the cache pickles pages)
+    # Numbers sent as ids are text; a bare timestamp is UTC; a null flag is false.
+    assert isinstance(numbered.id, str)
+    assert numbered.scheduled_at == datetime(2026, 4, 15, 13, 0, tzinfo=UTC)
+    assert numbered.can_force_retry_dispatch is False
+    with pytest.raises(client.ShapeError, match="scheduledAt is not an ISO 8601 date"):
+        client.task_from_dict({**data, "scheduledAt": "soon"})

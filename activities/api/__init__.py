@@ -31,7 +31,7 @@ from .errors import (
     ApiUnauthorized,
     ApiUnavailable,
 )
-from .parsing import parse_page, task_to_dict
+from .parsing import ShapeError, parse_page, task_from_dict, task_to_dict
 from .resilience import CircuitBreaker
 from .types import (
     CHANNELS,
@@ -91,6 +91,8 @@ __all__ = [
     "list_tasks",
     "parse_page",
     "request_id",
+    "ShapeError",
     "safe_url",
+    "task_from_dict",
     "task_to_dict",
 ]

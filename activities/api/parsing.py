@@ -61,3 +61,12 @@ def _describe(error: str) -> str:
 def task_to_dict(task: Task) -> dict[str, Any]:
     """The task as JSON-ready data in the API's own camelCase shape (instants in ISO 8601)."""
     return msgspec.to_builtins(task)
+
+
+def task_from_dict(data: Any) -> Task:
+    """The `Task` of one record already decoded from JSON (a stored `task_to_dict`);
+    raises `ShapeError` as `parse_page` does."""
+    try:
+        return msgspec.convert(data, Task)
+    except msgspec.ValidationError as exc:
+        raise ShapeError(_describe(str(exc))) from None
