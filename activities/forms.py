@@ -16,7 +16,8 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from . import client, l10n, ranges
+from . import api as client
+from . import l10n, ranges
 from .formatting import humanize
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)

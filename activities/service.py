@@ -20,13 +20,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext_lazy
 
-from . import client
-from .client import ApiError, TaskPage, TaskQuery
+from . import api as client
+from .api import ApiError, TaskPage, TaskQuery
 
 logger = logging.getLogger(__name__)
 
 # Bump when TaskPage's shape changes, so old pickles are never read back.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 # The status tabs above the list: (status parameter, label); "" is All. The labels are
 # lazy: they are read while a page renders, in that request's language.

@@ -92,6 +92,8 @@ ACTIVITIES_RETRY_AFTER_MAX = env_float("ACTIVITIES_RETRY_AFTER_MAX", 5.0)
 # After this many consecutive failures, calls fail at once for the cool-down (seconds).
 ACTIVITIES_BREAKER_THRESHOLD = env_int("ACTIVITIES_BREAKER_THRESHOLD", 5, minimum=1)
 ACTIVITIES_BREAKER_COOLDOWN = env_float("ACTIVITIES_BREAKER_COOLDOWN", 30.0)
+# Seconds /readyz reuses the outcome of its API call (it needs no sign-in).
+ACTIVITIES_READYZ_TTL = env_float("ACTIVITIES_READYZ_TTL", 5.0)
 # Seconds a fetched view is reused without asking the API again ...
 ACTIVITIES_CACHE_TTL = env_int("ACTIVITIES_CACHE_TTL", 30)
 # ... and may still be shown, marked as old, while the API is failing.

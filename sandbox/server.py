@@ -57,7 +57,8 @@ CONTROL_PATH = "/_sandbox/"
 FAULT_PATH = "/_sandbox/fault"
 STATS_PATH = "/_sandbox/stats"
 
-# Every fault by name, with what a client sees. ``delay`` is waited before the fault acts.
+# Every fault by name, with what a client sees. ``delay`` is waited before the fault acts
+# (for drip it is the pause between bytes).
 FAULTS = {
     "slow": "answers normally after delay seconds (default 3)",
     "429": "429 Too Many Requests with Retry-After (default 1 s)",
@@ -71,8 +72,9 @@ FAULTS = {
     "truncated": "200 JSON whose Content-Length promises more bytes than are sent",
     "reset": "reads the request, then resets the connection (ECONNRESET)",
     "hang": "reads the request and never answers; closes after delay s (default 60)",
+    "drip": "a small 200 JSON answer sent one byte every delay s (default 2), headers too",
 }
-_DEFAULT_DELAY = {"slow": 3.0, "hang": 60.0}
+_DEFAULT_DELAY = {"slow": 3.0, "hang": 60.0, "drip": 2.0}
 _RETRY_AFTER_FAULTS = ("429", "503")
 _ERROR_FAULTS = ("429", "500", "502", "503", "504")
 _NGINX_PAGE = (
@@ -401,7 +403,7 @@ placeholder="429, 503"></label>
 <form method="post" action="{FAULT_PATH}"><input type="hidden" name="name" value="none">
 <button type="submit">Clear fault</button></form>
 <p>Faults apply to <code>GET {TASKS_PATH}</code> only, before the API key is checked.
-<code>delay</code> is waited before any fault acts.</p>
+<code>delay</code> is waited before any fault acts (for drip: between bytes).</p>
 <table>{rows}</table>
 </body></html>
 """
@@ -460,6 +462,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _act_out(self, fault: dict) -> bool:
         """Produce ``fault`` on the wire; False when the request is to be answered normally."""
         name = fault["name"]
+        if name == "drip":
+            self._drip(fault["delay"])
+            return True
         if fault["delay"] and self.server.pause(fault["delay"]):
             self.close_connection = True  # stopping: drop the request unanswered
             return True
@@ -496,6 +501,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload[: len(payload) // 2])
             self.close_connection = True
         return True
+
+    def _drip(self, interval: float) -> None:
+        # A whole, valid answer (an empty page), so a client that waits long enough can
+        # read it: only the pace is wrong. Each byte is its own write and TCP segment.
+        body = b'{"data":[],"meta":{"page":1,"per_page":20,"total":0,"totalPages":0}}'
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.close_connection = True
+        for byte in head.encode() + body:
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            if self.server.pause(interval):
+                return
 
     def _reset(self) -> None:
         # A zero linger time makes close() send RST instead of FIN: the client's read
@@ -740,10 +763,11 @@ class SandboxServer(ThreadingHTTPServer):
         """Give the next ``times`` task-list requests (all while None) the fault ``name``.
 
         ``delay`` is waited before the fault acts (default 3 s for slow, 60 s for hang,
-        else none); ``retry_after`` is the Retry-After of 429 (default 1) and 503 (default
-        none); ``status`` is the status of the html page (default 502). Numbers may be
-        given as text. Raises ValueError for an unknown name, listing the known ones, or a
-        value that is out of range or does not apply to the fault.
+        else none; for drip it is the pause between bytes, default 2 s); ``retry_after``
+        is the Retry-After of 429 (default 1) and 503 (default none); ``status`` is the
+        status of the html page (default 502). Numbers may be given as text. Raises
+        ValueError for an unknown name, listing the known ones, or a value that is out
+        of range or does not apply to the fault.
         """
         name = str(name)
         if name not in FAULTS:

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.cache import cache
 
-from activities import client
+from activities import api as client
 from activities.exports.slots import export_slots
 from sandbox import DEMO_KEY, make_server
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.client import parse_page
+from activities.api import parse_page
 from sandbox import DEMO_KEY, TASKS_PATH, generate_tasks, make_server
 from sandbox.server import TaskIndex, _matches, parse_instant, parse_query
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from activities import service
-from activities.client import ApiTimeout, TaskQuery
+from activities.api import ApiTimeout, TaskQuery
 
 from .records import FULL
 from .test_task_list import list_calls

@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
 
-from activities import client
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
 from activities.exports import formats, stream
 from sandbox import DEMO_KEY
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from activities import client
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
 from sandbox import DEMO_KEY
 
 URL = "/tasks/"
@@ -65,6 +65,35 @@ def test_each_fault_shows_a_clear_message_within_the_budget(
     recovered = signed_in.get(URL, {"channel": "SALESMAN"})
     assert recovered.status_code == 200
     assert "Updated just now" in recovered.content.decode()
+
+
+def test_a_dripping_answer_ends_at_the_budget_as_a_504_and_counts_as_an_outage(
+    signed_in, faulty, settings
+):
+    settings.ACTIVITIES_BREAKER_THRESHOLD = 1
+    signed_in.get(URL, {"range": "today"})  # compiles the templates: time only the call
+    # Each byte comes well within the 0.5 s read timeout: only the budget can end it.
+    faulty.set_fault("drip", delay=0.1)
+    response, took = timed_get(signed_in, URL, {"range": "overdue"})  # overdue: one call
+
+    assert response.status_code == 504
+    assert "did not answer within 1.5 seconds" in response.content.decode()
+    assert took < settings.ACTIVITIES_API_BUDGET + 1
+    assert client.circuit_open()
+
+
+def test_a_dripping_answer_is_a_timeout_for_every_call_within_its_budget(faulty, settings):
+    settings.ACTIVITIES_API_TIMEOUT = 5.0
+    settings.ACTIVITIES_API_BUDGET = 1.0
+    faulty.set_fault("drip", delay=0.05)
+    started = time.monotonic()
+    with pytest.raises(client.ApiTimeout) as caught:
+        client.list_tasks(TaskQuery())
+
+    assert time.monotonic() - started < settings.ACTIVITIES_API_BUDGET + 1
+    assert "budget of 1 s spent" in caught.value.detail
+    faulty.clear_fault()
+    assert client.list_tasks(TaskQuery()).meta.total > 0  # the next call is unharmed
 
 
 def test_passing_failures_are_retried_and_the_page_is_whole(signed_in, faulty, caplog):

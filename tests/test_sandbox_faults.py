@@ -115,6 +115,7 @@ def test_the_fault_names_are_the_documented_ones():
         "truncated",
         "reset",
         "hang",
+        "drip",
     ]
 
 
@@ -338,6 +339,33 @@ def test_hang_closes_the_connection_unanswered_after_its_delay(server):
         call(server, timeout=3)
 
     assert 0.3 <= time.monotonic() - started < 1.5
+
+
+def test_drip_sends_a_whole_valid_answer_one_byte_at_a_time(server):
+    server.set_fault("drip", delay=0.01)
+    host, port = server.server_address[:2]
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(f"GET {TASKS_PATH} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        reads = []
+        while chunk := sock.recv(4096):
+            reads.append(chunk)
+
+    raw = b"".join(reads)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    assert json.loads(body)["data"] == []
+    # The bytes came apart, not in one answer (most reads got a single byte).
+    assert len(reads) > len(raw) // 2
+
+
+def test_drip_can_be_switched_on_over_http_with_its_pace(server):
+    reply = control(server, data={"name": "drip", "delay": "0.5", "times": "1"})
+    assert reply.status == 200
+    assert reply.body["fault"]["name"] == "drip"
+    assert reply.body["fault"]["delay"] == 0.5
+    assert server.fault["delay"] == 0.5
+    server.set_fault("drip")
+    assert server.fault["delay"] == 2
 
 
 def test_stop_returns_at_once_while_a_request_hangs():

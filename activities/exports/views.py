@@ -16,13 +16,13 @@ from django.views.decorators.http import require_safe
 from activities import api
 from activities.access import supervisor_required
 from activities.api import TaskQuery
+from activities.api_errors import PLAIN_TEXT, error_response
 from activities.forms import TaskFilterForm
 
 from .formats import CsvFormat, ExportFormat, JsonlFormat, XlsxFormat
 from .slots import ExportsBusy, Releasing, Slot, export_slots
 from .stream import logger, stream
 
-PLAIN_TEXT = "text/plain; charset=utf-8"
 # Paging belongs to the screen, the separator to the CSV; an export is the whole view.
 IGNORED_PARAMS = ("page", "per_page", "sep")
 SEPARATORS = {"": ",", "comma": ",", "semicolon": ";"}
@@ -86,7 +86,7 @@ def _download(
     except api.ApiError as exc:
         slot.release()
         fmt.close()
-        return error_response(exc)
+        return error_response(request, exc, what="export")
     if request.method == "HEAD":
         # Headers only: do not fetch the other pages for a body nobody will read.
         slot.release()
@@ -108,13 +108,6 @@ def _download(
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def error_response(exc: api.ApiError) -> HttpResponse:
-    """A failed first page as plain text, with the error's status; logged."""
-    logger.warning("export failed: %s %s", type(exc).__name__, exc.detail or exc)
-    text = f"{exc.title}.\n{exc}\n"
-    return HttpResponse(text, status=exc.http_status, content_type=PLAIN_TEXT)
 
 
 def _busy(sentence: str) -> HttpResponse:
