@@ -146,8 +146,8 @@ def sidebar_context(request: HttpRequest) -> dict:
 def default_view_url(user) -> str | None:
     """The URL of `user`'s default view, e.g. "/tasks/?range=today"; otherwise None.
 
-    None too for anonymous users and for a default without filters (its URL is the
-    bare task list, which would redirect to itself). One query.
+    A default without filters is the bare task list (every task); None for anonymous
+    users and for users without a default. One query.
     """
     if not user.is_authenticated:
         return None
@@ -156,7 +156,7 @@ def default_view_url(user) -> str | None:
         .values_list("query", flat=True)
         .first()
     )
-    return SavedView(query=query).url if query else None
+    return SavedView(query=query).url if query is not None else None
 
 
 # --- Views ---------------------------------------------------------------------------

@@ -380,9 +380,9 @@ def test_the_default_view_url(user, other, django_assert_max_num_queries):
         assert default_view_url(user) == "/tasks/?channel=CALLCENTER&range=today"
 
 
-def test_a_default_without_filters_does_not_redirect(user):
+def test_a_default_without_filters_lands_on_every_task(user):
     make(user, "Everything", query="", is_default=True)
-    assert default_view_url(user) is None
+    assert default_view_url(user) == "/tasks/"
 
 
 def test_anonymous_users_have_no_default_view():
