@@ -235,7 +235,6 @@ class Row:
     operator: str = EMPTY
     operator_id: str = ""
     route: str = EMPTY
-    route_code: str = ""
     result: str = ""
     result_tone: str = "neutral"
     result_iso: str = ""
@@ -269,6 +268,10 @@ class RowFormatter:
             row.scheduled = self.short(task.scheduled_at)
             row.scheduled_full = self.when(task.scheduled_at)
             row.relative = relative(task.scheduled_at, self.now)
+            if ", " in row.scheduled:
+                # Another day: the date says enough in the row, "3 days ago" is a tooltip.
+                row.scheduled_full = f"{row.scheduled_full} ({row.relative})"
+                row.relative = ""
         row.commerce = task.commerce_name or EMPTY
         row.commerce_id = task.commerce_external_id or ""
         row.reason = presenter.reason_text(task) or EMPTY
@@ -277,7 +280,6 @@ class RowFormatter:
         row.operator = presenter.operator_name(task) or presenter.operator_id(task) or EMPTY
         row.operator_id = presenter.operator_id(task) if presenter.operator_name(task) else ""
         row.route = presenter.route_name(task) or presenter.route_code(task) or EMPTY
-        row.route_code = presenter.route_code(task) if presenter.route_name(task) else ""
         self._result(task, row)
         row.facts = self.facts(task)
         row.links = self.filter_links(task)
@@ -304,8 +306,8 @@ class RowFormatter:
             (w["assignment"], presenter.assignment_reason(task)),
             (w["user_status"], presenter.user_status_text(task)),
             (w["operator_type"], presenter.operator_type(task)),
-            # The row shows the code next to the route's name; alone, it is the route.
-            (w["route_code"], None if presenter.route_name(task) else presenter.route_code(task)),
+            # The row shows the route's name (its code when it has none): the code is here.
+            (w["route_code"], presenter.route_code(task) if presenter.route_name(task) else None),
             (w["can_force_retry"], w["yes"] if task.can_force_retry_dispatch else None),
         ]
         if result is not None:
