@@ -131,7 +131,7 @@ def test_a_spanish_browser_gets_the_task_list_in_spanish(signed_in, served, now_
         in html
     )
     assert '<span class="sub">hace 3 h</span>' in html
-    assert '<span class="sub">hace 3 días</span>' in html
+    assert 'title="jue 26 nov 2026, 12:00 (hace 3 días)">jue 26 nov, 12:00</time>' in html
     assert '<span class="sub">en 2 h</span>' in html
     # One overdue marker: the state badge, in our word (the API's label as its tooltip).
     assert re.search(r'<span class="badge tone-danger"[^>]*>Atrasada</span>', html)
