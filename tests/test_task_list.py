@@ -338,3 +338,14 @@ def test_filter_links_match_querystring_for_every_position():
         ("external_commerce_id", "COM 2&3"),
     ]:
         assert links(name, value) == querystring(request, **{name: value, "page": None})
+
+
+def test_a_missing_page_has_the_dashboards_look_in_debug_runs_too(signed_in, settings):
+    settings.DEBUG = True  # the demo
+    response = signed_in.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no such page" in html and 'class="site-header"' in html
+    assert "URLconf" not in html  # not Django's debug page with every URL pattern
+    assert 'rel="icon"' in html
+
