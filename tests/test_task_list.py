@@ -348,4 +348,3 @@ def test_a_missing_page_has_the_dashboards_look_in_debug_runs_too(signed_in, set
     assert "There is no such page" in html and 'class="site-header"' in html
     assert "URLconf" not in html  # not Django's debug page with every URL pattern
     assert 'rel="icon"' in html
-
