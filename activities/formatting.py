@@ -205,7 +205,6 @@ def _row_words() -> dict[str, str]:
         "route_code": gettext("Route code"),
         "can_force_retry": gettext("Re-dispatch can be forced"),
         "yes": gettext("Yes"),
-        "task_id": gettext("Task ID"),
         "result_source": gettext("Result source"),
         "result_origin": gettext("Result origin"),
         "result_channel": gettext("Result channel"),
@@ -318,7 +317,6 @@ class RowFormatter:
                 (w["result_recorded"], self.when(result.created_at)),
             ]
             facts += [(key, plain(value)) for key, value in (result.details or {}).items()]
-        facts.append((w["task_id"], task.id))
         return [(label, value) for label, value in facts if value and value != EMPTY]
 
     def filter_links(self, task) -> list[tuple[str, str]]:
