@@ -6,17 +6,23 @@ as anyone else can tell (404, never 403); a shared one can be opened but not cha
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import NamedTuple
+
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from . import api, service
 from .access import supervisor_required
-from .forms import validate_list_query
+from .forms import TaskFilterForm, validate_list_query
 from .models import (
     MAX_QUERY_LENGTH,
     SavedView,
@@ -149,8 +155,8 @@ def sidebar_context(request: HttpRequest) -> dict:
 def default_view_url(user) -> str | None:
     """The URL of `user`'s default view, e.g. "/tasks/?range=today"; otherwise None.
 
-    None too for anonymous users and for a default without filters (its URL is the
-    bare task list, which would redirect to itself). One query.
+    A default without filters is the bare task list (every task); None for anonymous
+    users and for users without a default. One query.
     """
     if not user.is_authenticated:
         return None
@@ -159,7 +165,51 @@ def default_view_url(user) -> str | None:
         .values_list("query", flat=True)
         .first()
     )
-    return SavedView(query=query).url if query else None
+    return SavedView(query=query).url if query is not None else None
+
+
+# --- What each view shows, and how many tasks it matches now ---------------------------
+
+# Shared by all requests: the counts are I/O-bound API calls made side by side.
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="saved-views")
+
+
+def summaries(views: list[SavedView]) -> dict[int, Summary]:
+    """{view id: its filters in the chips' words, and how many tasks it matches now}.
+
+    One `per_page=1` call per view, side by side, cached like the status tabs' counts
+    (service.list_tasks). The count is None for a call that failed, and no call is made
+    at all while the API is known to be down (its circuit is open).
+    """
+    forms_ = {view.pk: TaskFilterForm(QueryDict(view.query)) for view in views}
+    calls = not api.circuit_open()
+    futures = {}
+    for pk, form in forms_.items():
+        if form.is_valid() and calls:
+            query = replace(form.query(), page=1, per_page=1)
+            futures[pk] = _pool.submit(contextvars.copy_context().run, service.list_tasks, query)
+    result = {}
+    for view in views:
+        form = forms_[view.pk]
+        filters = form.active_filters() if form.is_valid() else []
+        words = " · ".join(f"{label}: {text}" for _, label, text in filters)
+        described = words or view.description
+        result[view.pk] = Summary(described, _total(futures.get(view.pk)))
+    return result
+
+
+class Summary(NamedTuple):
+    description: str
+    count: int | None
+
+
+def _total(future) -> int | None:
+    if future is None:
+        return None
+    try:
+        return future.result().page.meta.total
+    except api.ApiError:
+        return None
 
 
 # --- Views ---------------------------------------------------------------------------
@@ -182,7 +232,13 @@ def _manage_page(
             rows.append((view, bound_rename))
         else:
             rows.append((view, RenameForm(instance=view)))
-    ctx = {"rows": rows, "team": team, "save_form": save_form, "confirm": None}
+    ctx = {
+        "rows": rows,
+        "team": team,
+        "save_form": save_form,
+        "confirm": None,
+        "summaries": summaries([view for view, _ in rows] + team),
+    }
     if save_form is not None:
         ctx["save_query"] = normalise_query(save_form.data.get("query", ""))
         ctx["save_description"] = describe_query(ctx["save_query"])
@@ -266,5 +322,31 @@ def saved_view_share(request: HttpRequest, pk: int) -> HttpResponse:
         text = gettext("“%(name)s” is now shared with the team.")
     else:
         text = gettext("“%(name)s” is now private.")
+    messages.success(request, text % {"name": view.name})
+    return redirect("saved_views")
+
+
+@supervisor_required
+@require_POST
+def saved_view_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Copy a team view into the user's own; `is_default=1` also makes it their default."""
+    visible = SavedView.objects.filter(Q(owner=request.user) | Q(shared=True))
+    source = get_object_or_404(visible, pk=pk)
+    names = SavedView.objects.filter(owner=request.user).values_list("name", flat=True)
+    taken = {name.casefold() for name in names}
+    name, n = source.name, 1
+    while name.casefold() in taken:
+        n += 1
+        name = f"{source.name} ({n})"
+    view = SavedView.objects.create(
+        owner=request.user,
+        name=name[: SavedView._meta.get_field("name").max_length],
+        query=source.query,
+        is_default=request.POST.get("is_default") == "1",
+    )
+    if view.is_default:
+        text = gettext("“%(name)s” is now your default view.")
+    else:
+        text = gettext("Copied “%(name)s” into your views.")
     messages.success(request, text % {"name": view.name})
     return redirect("saved_views")

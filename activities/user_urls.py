@@ -11,5 +11,6 @@ urlpatterns = [
     path("views/<int:pk>/delete", saved_views.saved_view_delete, name="saved_view_delete"),
     path("views/<int:pk>/default", saved_views.saved_view_default, name="saved_view_default"),
     path("views/<int:pk>/share", saved_views.saved_view_share, name="saved_view_share"),
+    path("views/<int:pk>/copy", saved_views.saved_view_copy, name="saved_view_copy"),
     path("preferences/timezone", timezones.set_timezone, name="set_timezone"),
 ]

@@ -11,6 +11,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
@@ -19,9 +20,10 @@ from django.views.decorators.http import require_safe
 from . import api, service
 from .access import supervisor_required
 from .api_errors import error_response, log_failure
-from .formatting import querystring
+from .formatting import RowFormatter, querystring
 from .forms import TaskFilterForm
 from .paging import Pager
+from .ranges import RANGE_TOKENS
 from .saved_views import default_view_url, sidebar_context
 
 TEMPLATE = "activities/task_list.html"
@@ -30,8 +32,16 @@ TEMPLATE = "activities/task_list.html"
 @require_safe
 @supervisor_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: the user's default saved view, or every task."""
-    return redirect(default_view_url(request.user) or "task_list")
+    """The landing page: the user's default saved view, else ACTIVITIES_DEFAULT_RANGE.
+
+    Today's tasks unless configured otherwise: a supervisor starts the day there, not
+    on the oldest tasks. An empty or unknown setting lands on every task.
+    """
+    url = default_view_url(request.user)
+    if url is None:
+        preset = settings.ACTIVITIES_DEFAULT_RANGE
+        url = reverse("task_list") + (f"?range={preset}" if preset in RANGE_TOKENS else "")
+    return redirect(url)
 
 
 @require_safe
@@ -50,6 +60,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     except api.ApiError as exc:
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
     ctx.update(
+        rows=RowFormatter(request, ctx["now"]).rows(listing.page.tasks),
         listing=listing,
         counts=counts,
         page=listing.page,

@@ -24,25 +24,14 @@ def environment(**options) -> Environment:
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
-        FilterLinks=formatting.FilterLinks,
-        RowFormatter=formatting.RowFormatter,
         control=widgets.control,
-        is_overdue=formatting.is_overdue,
         page_title=formatting.page_title,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
-        LIFECYCLE_TONES=formatting.LIFECYCLE_TONES,
-        RESULT_TONES=formatting.RESULT_TONES,
     )
     env.filters.update(
-        day_time=formatting.day_time,
-        iso=formatting.iso,
-        tone=formatting.tone,
-        humanize=formatting.humanize,
         number=formatting.number,
-        plain=formatting.plain,
         clock=formatting.clock,
-        relative=formatting.relative,
         age=formatting.age,
     )
     return env

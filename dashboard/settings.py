@@ -100,6 +100,9 @@ ACTIVITIES_CACHE_TTL = env_int("ACTIVITIES_CACHE_TTL", 30)
 ACTIVITIES_STALE_TTL = env_int("ACTIVITIES_STALE_TTL", 900)
 # Channels offered in the filter besides SALESMAN and CALLCENTER, e.g. "WHATSAPP,EMAIL".
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
+# Where "/" lands when the user has no default view: a preset of activities/ranges.py
+# ("today", "this_week", ...), or "" for every task.
+ACTIVITIES_DEFAULT_RANGE = env_str("ACTIVITIES_DEFAULT_RANGE", "today")
 
 # Pages an export fetches at once, and the most rows one export holds.
 ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, minimum=1)
@@ -149,6 +152,7 @@ MIDDLEWARE = [
     # Cache-Control: private, no-store for signed-in users; Retry-After on a lockout.
     "activities.headers.response_headers_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "activities.not_found.not_found_middleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",

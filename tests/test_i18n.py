@@ -100,15 +100,22 @@ def test_a_spanish_browser_gets_the_task_list_in_spanish(signed_in, served, now_
     assert "<strong>3</strong> tareas" in html
     assert "mostrando 1–3 de 3" in html
     # Dates with Spanish names, relative times, the words of the table.
-    assert '<time datetime="2026-11-29T12:00:00+00:00">dom 29 nov 2026, 09:00</time>' in html
-    assert '<span class="sub" title="dom 29 nov 2026, 09:00">hace 3 h</span>' in html
-    assert '<span class="sub" title="jue 26 nov 2026, 12:00">hace 3 días</span>' in html
-    assert '<span class="sub" title="dom 29 nov 2026, 14:00">en 2 h</span>' in html
-    assert '<span class="flag-overdue">Atrasada</span>' in html
+    assert (
+        '<time datetime="2026-11-29T12:00:00+00:00" title="dom 29 nov 2026, 09:00">09:00</time>'
+        in html
+    )
+    assert '<span class="sub">hace 3 h</span>' in html
+    assert 'title="jue 26 nov 2026, 12:00 (hace 3 días)">jue 26 nov, 12:00</time>' in html
+    assert '<span class="sub">en 2 h</span>' in html
+    # One overdue marker: the state badge, in our word (the API's label as its tooltip).
+    assert re.search(r'<span class="badge tone-danger"[^>]*>Atrasada</span>', html)
+    assert "flag-overdue" not in html
     assert '<th scope="col">Comercio</th>' in html
-    assert '<td data-label="Programada">' in html
-    assert "<dt>Se puede forzar el reenvío</dt><dd>No</dd>" in html
-    assert 'title="Mostrar solo OP-042"' in html
+    assert '<th scope="col">Prevista para</th>' in html
+    assert '<td data-label="Situación">' in html
+    # No empty facts: a task that cannot be re-dispatched does not say "No".
+    assert "Se puede forzar el reenvío" not in html
+    assert ">Operador: OP-042</a>" in html
     assert "Actualizado hace un momento" in html
     assert "Copy link" not in html and "Apply filters" not in html
     assert "<title>Esta semana — Tareas</title>" in html
@@ -209,14 +216,17 @@ def test_data_from_the_api_is_shown_as_it_comes(signed_in, served):
     for language in ("es", "en"):
         html = html_of(signed_in.get(URL, HTTP_ACCEPT_LANGUAGE=language))
         assert "Almacén Ñuñoa &amp; Cía" in html
-        assert ">Completed by the API</span>" in html
+        # A known lifecycle code reads in the page's language; the API's label is a tooltip.
+        word = "Completada" if language == "es" else "Completed"
+        assert f'title="Completed by the API — Visita realizada con pedido">{word}</span>' in html
         assert "Riesgo de fuga" in html
         assert (
-            'title="{}">WHATSAPP</a>'.format(
-                "Mostrar solo WHATSAPP" if language == "es" else "Show only WHATSAPP"
+            '<td data-label="{}" class="code">WHATSAPP</td>'.format(
+                "Canal" if language == "es" else "Channel"
             )
             in html
         )
+        assert '">{}: WHATSAPP</a>'.format("Canal" if language == "es" else "Channel") in html
         assert "Pedido de reposición" in html  # a result detail
 
 

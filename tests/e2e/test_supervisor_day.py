@@ -26,7 +26,7 @@ def params(url: str) -> dict[str, list[str]]:
 
 def shown_days(page) -> set[str]:
     """The local days of the scheduled times in the table."""
-    stamps = page.locator("tbody.task td[data-label='Scheduled'] time").evaluate_all(
+    stamps = page.locator("tbody.task td:first-child time").evaluate_all(
         "els => els.map(e => e.getAttribute('datetime'))"
     )
     return {datetime.fromisoformat(s).astimezone(SANTIAGO).date().isoformat() for s in stamps}
