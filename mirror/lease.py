@@ -30,6 +30,7 @@ class Lease:
     def __init__(self, holder: str | None = None, *, name: str = NAME) -> None:
         self.holder = holder or new_holder()
         self.name = name
+        self._renewed_at: datetime | None = None
 
     def duration(self) -> timedelta:
         return timedelta(seconds=3 * settings.ACTIVITIES_SYNC_INTERVAL)
@@ -45,22 +46,30 @@ class Lease:
             .update(holder=self.holder, expires_at=expires)
         )
         if taken:
+            self._renewed_at = now
             return True
         try:
             with transaction.atomic():
                 SyncLease.objects.create(name=self.name, holder=self.holder, expires_at=expires)
         except IntegrityError:
             return False  # another holder's row, not expired
+        self._renewed_at = now
         return True
 
     def renew(self, now: datetime | None = None) -> bool:
-        """Extend a lease this holder has; False when it was lost (expired and taken)."""
+        """Extend a lease this holder has; False when it was lost (expired and taken).
+
+        Written at most every third of the lease's duration: each write is a commit, and
+        this is asked before every slice.
+        """
         now = now or timezone.now()
-        return bool(
-            SyncLease.objects.filter(name=self.name, holder=self.holder).update(
-                expires_at=now + self.duration()
-            )
+        if self._renewed_at is not None and now - self._renewed_at < self.duration() / 3:
+            return True
+        renewed = SyncLease.objects.filter(name=self.name, holder=self.holder).update(
+            expires_at=now + self.duration()
         )
+        self._renewed_at = now if renewed else None
+        return bool(renewed)
 
     def release(self) -> None:
         """Let another syncer take over at once."""

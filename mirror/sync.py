@@ -276,8 +276,11 @@ def sync_span(span: Span, pool: ThreadPoolExecutor) -> list[SliceOutcome]:
         logger.error("sync slice=%s skipped, its rows kept: %s", span, outcome.error)
     else:
         now = timezone.now()
-        upserted, deleted = apply_slice(span, tasks, now=now)
-        outcome = SliceOutcome(span, True, pages, upserted, deleted, task_count=len(tasks))
+        # The rows and the slice's freshness in one commit (each commit is a disk flush).
+        with transaction.atomic():
+            upserted, deleted = apply_slice(span, tasks, now=now)
+            outcome = SliceOutcome(span, True, pages, upserted, deleted, task_count=len(tasks))
+            _record(outcome, now)
         logger.info(
             "sync slice=%s applied tasks=%d pages=%d upserted=%d deleted=%d",
             span,
@@ -286,6 +289,7 @@ def sync_span(span: Span, pool: ThreadPoolExecutor) -> list[SliceOutcome]:
             upserted,
             deleted,
         )
+        return [outcome]
     _record(outcome, timezone.now())
     return [outcome]
 
