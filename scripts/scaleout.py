@@ -307,10 +307,11 @@ def main() -> int:
         for process, port, log in instances.values():
             wait_for(port, "/healthz", process, log)
 
+        results = check(port_a, port_b, sandbox_port, password)
+        # Started after the cache check, which counts the sandbox's requests.
         sync_logs = [work / f"sync-{name}.log" for name in "AB"]
         for log in sync_logs:
             procs.start([sys.executable, "manage.py", "sync_tasks"], sync_env, log)
-        results = check(port_a, port_b, sandbox_port, password)
         results.append(check_syncers(sync_logs))
     except Failed as exc:
         print(f"Scale-out check could not run: {exc}\nLogs kept in {work}", file=sys.stderr)
