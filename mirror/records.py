@@ -7,6 +7,8 @@ shows rows from the copy through the same templates as live ones.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -39,12 +41,26 @@ COLUMNS = (
     "result_created_at",
     "result_source",
     "data",
+    "digest",
 )
+# Part of every digest: bump it when row_values() changes, so the next sync rewrites
+# every row once.
+ROW_VERSION = "1"
 
 
-def row_values(task: api.Task) -> dict[str, Any]:
-    """The values of `COLUMNS` for `task`, with the presenter's rules for operator and route."""
+def digest(data: dict[str, Any]) -> str:
+    """A fingerprint of a task's JSON (and of ROW_VERSION): equal digests, equal rows."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{ROW_VERSION}\n{text}".encode()).hexdigest()
+
+
+def row_values(task: api.Task, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The values of `COLUMNS` for `task`, with the presenter's rules for operator and route.
+
+    `data` is `task_json(task)` when the caller has it already.
+    """
     reason, result = task.reason, task.result
+    data = task_json(task) if data is None else data
     return {
         "status": task.status,
         "channel": task.channel,
@@ -68,7 +84,8 @@ def row_values(task: api.Task) -> dict[str, Any]:
         "result_occurred_at": result.occurred_at if result else None,
         "result_created_at": result.created_at if result else None,
         "result_source": result.source if result else None,
-        "data": task_json(task),
+        "data": data,
+        "digest": digest(data),
     }
 
 

@@ -30,7 +30,7 @@ from activities import api
 
 from .freshness import window
 from .models import SyncRun, SyncSlice, TaskRecord
-from .records import COLUMNS, row_values
+from .records import COLUMNS, digest, row_values, task_json
 
 logger = logging.getLogger(__name__)
 
@@ -210,30 +210,27 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
         yield items[i : i + size]
 
 
-def _stored(span: Span, ids: set[str]) -> tuple[dict[str, dict], set[str]]:
-    """The stored rows (column values by id) of the tasks seen and of the span, and the
+def _stored(span: Span, ids: set[str]) -> tuple[dict[str, str], set[str]]:
+    """The digests (by id) of the stored rows of the tasks seen and of the span, and the
     ids of the rows whose time lies in the span."""
-    fields = ("id", *COLUMNS)
     in_span = TaskRecord.objects.filter(scheduled_at__gte=span.start, scheduled_at__lt=span.end)
-    stored = {row.pop("id"): row for row in in_span.values(*fields)}
+    stored = dict(in_span.values_list("id", "digest"))
     span_ids = set(stored)
-    elsewhere = sorted(ids - span_ids)
-    for chunk in _chunks(elsewhere):
-        rows = TaskRecord.objects.filter(id__in=chunk).values(*fields)
-        stored.update({row.pop("id"): row for row in rows})
+    for chunk in _chunks(sorted(ids - span_ids)):
+        stored.update(TaskRecord.objects.filter(id__in=chunk).values_list("id", "digest"))
     return stored, span_ids
 
 
 def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[int, int]:
     """Upsert `tasks` and delete the span's other rows, in one transaction; write only
-    rows that changed. Returns (rows upserted, rows deleted)."""
-    seen = {task.id: row_values(task) for task in tasks}
+    rows that changed (their digest differs). Returns (rows upserted, rows deleted)."""
+    encoded = {task.id: (task, task_json(task)) for task in tasks}
     with transaction.atomic():
-        stored, span_ids = _stored(span, set(seen))
+        stored, span_ids = _stored(span, set(encoded))
         changed = [
-            TaskRecord(id=task_id, last_seen_at=now, **values)
-            for task_id, values in seen.items()
-            if stored.get(task_id) != values
+            TaskRecord(id=task_id, last_seen_at=now, **row_values(task, data))
+            for task_id, (task, data) in encoded.items()
+            if stored.get(task_id) != digest(data)
         ]
         TaskRecord.objects.bulk_create(
             changed,
@@ -242,7 +239,7 @@ def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[in
             unique_fields=["id"],
             update_fields=[*COLUMNS, "last_seen_at"],
         )
-        gone = sorted(span_ids - set(seen))
+        gone = sorted(span_ids - set(encoded))
         for chunk in _chunks(gone):
             TaskRecord.objects.filter(id__in=chunk).delete()
     return len(changed), len(gone)
