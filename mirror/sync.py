@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -158,7 +158,7 @@ def read_slice(span: Span, pool: ThreadPoolExecutor) -> tuple[list[api.Task], in
 
     Raises `TooBig`, `Inconsistent`, or the client's `ApiError`.
     """
-    first = _page(span, 1)
+    first = pool.submit(_page, span, 1).result()
     total = first.meta.total
     if total > settings.ACTIVITIES_SYNC_SLICE_MAX and span.end - span.start > MIN_SPAN:
         raise TooBig(total)
@@ -260,10 +260,15 @@ def _record(outcome: SliceOutcome, now: datetime) -> None:
     row.save()
 
 
-def sync_span(span: Span, pool: ThreadPoolExecutor) -> list[SliceOutcome]:
-    """Read and apply `span`, in halves while it is too big; one outcome per slice."""
+def sync_span(
+    span: Span, pool: ThreadPoolExecutor, read: Future | None = None
+) -> list[SliceOutcome]:
+    """Read and apply `span`, in halves while it is too big; one outcome per slice.
+
+    `read` is `read_whole(span, pool)` already started in another thread, if it was.
+    """
     try:
-        tasks, pages = read_whole(span, pool)
+        tasks, pages = read.result() if read is not None else read_whole(span, pool)
     except TooBig as exc:
         logger.info("sync slice=%s holds %s tasks: read in halves", span, exc)
         first, second = span.halves()
@@ -304,12 +309,22 @@ def run(
     )
     totals = RunTotals()
     workers = settings.ACTIVITIES_SYNC_CONCURRENCY
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-        for span in spans:
+    # Pages go through `pool` (the bound on concurrent API calls); `ahead` reads the
+    # next slice while this thread applies the current one (the database stays here).
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool,
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="sync-ahead") as ahead,
+    ):
+        reads = [ahead.submit(read_whole, span, pool) for span in spans[:1]]
+        for i, span in enumerate(spans):
             if should_stop():
                 totals.stopped = True
                 break
-            totals.outcomes += sync_span(span, pool)
+            if i + 1 < len(spans):
+                reads.append(ahead.submit(read_whole, spans[i + 1], pool))
+            totals.outcomes += sync_span(span, pool, reads[i])
+        for read in reads:
+            read.cancel()
     totals.seconds = time.monotonic() - clock_start
     _finish(sync_run, totals)
     return sync_run, totals
