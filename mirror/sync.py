@@ -228,17 +228,18 @@ def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[in
     with transaction.atomic():
         stored, span_ids = _stored(span, set(encoded))
         changed = [
-            TaskRecord(id=task_id, last_seen_at=now, **row_values(task, data))
+            (task, data)
             for task_id, (task, data) in encoded.items()
             if stored.get(task_id) != digest(data)
         ]
-        TaskRecord.objects.bulk_create(
-            changed,
-            batch_size=CHUNK,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=[*COLUMNS, "last_seen_at"],
-        )
+        # Model instances a chunk at a time: a day of thousands of new tasks stays small.
+        for chunk in _chunks(changed):
+            TaskRecord.objects.bulk_create(
+                [TaskRecord(id=t.id, last_seen_at=now, **row_values(t, data)) for t, data in chunk],
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=[*COLUMNS, "last_seen_at"],
+            )
         gone = sorted(span_ids - set(encoded))
         for chunk in _chunks(gone):
             TaskRecord.objects.filter(id__in=chunk).delete()
