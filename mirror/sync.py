@@ -314,18 +314,17 @@ def run(
     # next slice while this thread applies the current one (the database stays here).
     with (
         ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool,
-        ThreadPoolExecutor(max_workers=2, thread_name_prefix="sync-ahead") as ahead,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-ahead") as ahead,
     ):
-        reads = [ahead.submit(read_whole, span, pool) for span in spans[:1]]
+        # Only the current read and the next are kept: a run's memory is two slices'.
+        current = ahead.submit(read_whole, spans[0], pool)
         for i, span in enumerate(spans):
             if should_stop():
                 totals.stopped = True
                 break
-            if i + 1 < len(spans):
-                reads.append(ahead.submit(read_whole, spans[i + 1], pool))
-            totals.outcomes += sync_span(span, pool, reads[i])
-        for read in reads:
-            read.cancel()
+            upcoming = ahead.submit(read_whole, spans[i + 1], pool) if i + 1 < len(spans) else None
+            totals.outcomes += sync_span(span, pool, current)
+            current = upcoming
     totals.seconds = time.monotonic() - clock_start
     _finish(sync_run, totals)
     return sync_run, totals
