@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from datetime import date, datetime, time, timedelta
+from urllib.error import HTTPError
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -348,3 +351,30 @@ def test_prune_deletes_rows_scheduled_before_the_window(served):
 
     assert sync.prune(sync.window_spans()[0].start) == 2
     assert TaskRecord.objects.count() == 2
+
+
+# --- The sandbox's data controls, over HTTP (for demos) -------------------------------------
+
+
+def test_the_sandbox_changes_its_data_over_http(served):
+    records = day_records(today(), 3)
+    server = served(*records)
+
+    def post(**form: str) -> tuple[int, dict]:
+        body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+        request = urllib.request.Request(f"{server.url}/_sandbox/data", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    assert post(action="delete", id=records[0]["id"]) == (200, {"changed": True, "tasks": 2})
+    when = "2026-12-24T13:00:00Z"
+    assert post(action="reschedule", id=records[1]["id"], scheduled_at=when)[1]["changed"]
+    status, added = post(action="add", count="2", scheduled_at=when)
+    assert status == 200 and len(added["ids"]) == 2 and added["tasks"] == 4
+    assert post(action="explode")[0] == 400
+    moved = next(t for t in server.tasks if t["id"] == records[1]["id"])
+    assert moved["scheduledAt"] == "2026-12-24T13:00:00.000Z"
+    assert records[1]["scheduledAt"] != moved["scheduledAt"]  # the caller's list is untouched
