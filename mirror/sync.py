@@ -176,11 +176,9 @@ def read_slice(span: Span, pool: ThreadPoolExecutor) -> tuple[list[api.Task], in
 def read_whole(span: Span, pool: ThreadPoolExecutor) -> tuple[list[api.Task], int]:
     """`read_slice`, read again up to `REREADS` times while it is inconsistent or the
     API fails in a way that may pass; raises the last failure."""
-    pages_read = 0
     for attempt in range(REREADS + 1):
         try:
-            tasks, pages = read_slice(span, pool)
-            return tasks, pages_read + pages
+            return read_slice(span, pool)
         except (Inconsistent, *_REREAD_ERRORS) as exc:
             failure = exc
             logger.warning(
