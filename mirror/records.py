@@ -54,10 +54,12 @@ def digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(f"{ROW_VERSION}\n{text}".encode()).hexdigest()
 
 
-def row_values(task: api.Task, data: dict[str, Any] | None = None) -> dict[str, Any]:
+def row_values(
+    task: api.Task, data: dict[str, Any] | None = None, fingerprint: str | None = None
+) -> dict[str, Any]:
     """The values of `COLUMNS` for `task`, with the presenter's rules for operator and route.
 
-    `data` is `task_json(task)` when the caller has it already.
+    `data` and `fingerprint` are `task_json(task)` and its `digest` when the caller has them.
     """
     reason, result = task.reason, task.result
     data = task_json(task) if data is None else data
@@ -85,7 +87,7 @@ def row_values(task: api.Task, data: dict[str, Any] | None = None) -> dict[str, 
         "result_created_at": result.created_at if result else None,
         "result_source": result.source if result else None,
         "data": data,
-        "digest": digest(data),
+        "digest": digest(data) if fingerprint is None else fingerprint,
     }
 
 

@@ -222,18 +222,17 @@ def _stored(span: Span, ids: set[str]) -> tuple[dict[str, str], set[str]]:
 def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[int, int]:
     """Upsert `tasks` and delete the span's other rows, in one transaction; write only
     rows that changed (their digest differs). Returns (rows upserted, rows deleted)."""
-    encoded = {task.id: (task, task_json(task)) for task in tasks}
+    encoded = {}
+    for task in tasks:
+        data = task_json(task)
+        encoded[task.id] = (task, data, digest(data))
     with transaction.atomic():
         stored, span_ids = _stored(span, set(encoded))
-        changed = [
-            (task, data)
-            for task_id, (task, data) in encoded.items()
-            if stored.get(task_id) != digest(data)
-        ]
+        changed = [row for task_id, row in encoded.items() if stored.get(task_id) != row[2]]
         # Model instances a chunk at a time: a day of thousands of new tasks stays small.
         for chunk in _chunks(changed):
             TaskRecord.objects.bulk_create(
-                [TaskRecord(id=t.id, last_seen_at=now, **row_values(t, data)) for t, data in chunk],
+                [TaskRecord(id=row[0].id, last_seen_at=now, **row_values(*row)) for row in chunk],
                 update_conflicts=True,
                 unique_fields=["id"],
                 update_fields=[*COLUMNS, "last_seen_at"],
