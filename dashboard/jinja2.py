@@ -33,5 +33,8 @@ def environment(**options) -> Environment:
         number=formatting.number,
         clock=formatting.clock,
         age=formatting.age,
+        # The sync and team pages show a few dates and codes outside the task table.
+        day_time=formatting.day_time,
+        humanize=formatting.humanize,
     )
     return env

@@ -348,6 +348,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "activities": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # The syncer: one line per slice applied or skipped (mirror/sync.py).
+        "mirror": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         # Server errors (with their traceback), refused hosts and sign-in lockouts.
         "django": {"handlers": ["console"], "level": "WARNING"},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},

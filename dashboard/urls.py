@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from activities import views
 from activities.exports import views as exports
+from mirror import views as mirror_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +19,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("activities.user_urls")),
+    path("team/sync/", mirror_views.sync_status, name="sync_status"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),

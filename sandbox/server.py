@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .data import generate_tasks
+from .data import generate_tasks, iso, make_task
 
 DEMO_KEY = "sandbox-demo-key"
 FORBIDDEN_KEY = "sandbox-no-permission-key"
@@ -56,6 +56,7 @@ TASKS_PATH = "/api/integration/activities/tasks"
 CONTROL_PATH = "/_sandbox/"
 FAULT_PATH = "/_sandbox/fault"
 STATS_PATH = "/_sandbox/stats"
+DATA_PATH = "/_sandbox/data"
 
 # Every fault by name, with what a client sees. ``delay`` is waited before the fault acts
 # (for drip it is the pause between bytes).
@@ -436,6 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path == STATS_PATH:
             self._stats()
             return
+        if split.path == DATA_PATH:
+            self._data_control(split.query)
+            return
         self._discard_body()
         api_key = self.headers.get("x-api-key") or None
         fault = None
@@ -564,6 +568,24 @@ class _Handler(BaseHTTPRequestHandler):
         stats = {"requests": self.server.request_count, "tasks": len(self.server.tasks)}
         self._send_json(200, stats, {"Cache-Control": "no-store"})
 
+    def _data_control(self, query: str) -> None:
+        """POST /_sandbox/data: change the tasks served (see ``SandboxServer.change_data``)."""
+        if self.command != "POST":
+            self._discard_body()
+            self._control_not_allowed("POST")
+            return
+        try:
+            result = self.server.change_data(
+                self._control_params(query, self.headers.get_content_type())
+            )
+        except (ValueError, KeyError) as exc:
+            status = HTTPStatus.BAD_REQUEST
+            self._send_json(status.value, _error(status, str(exc)))
+            return
+        self._send_json(
+            200, {**result, "tasks": len(self.server.tasks)}, {"Cache-Control": "no-store"}
+        )
+
     def _control_not_allowed(self, allow: str) -> None:
         status = HTTPStatus.METHOD_NOT_ALLOWED
         body = _error(status, f"Cannot {self.command} {self.path}")
@@ -687,7 +709,110 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(code, body)
 
 
-class SandboxServer(ThreadingHTTPServer):
+class _DataChanges:
+    """Changes to the served tasks, for tests and demos of a copy kept in step (mirror/).
+
+    Each builds a new list (tasks are copied, never changed in place: another server may
+    share them) and assigns it, so a request sees the tasks before or after, never half.
+    Over HTTP: ``POST /_sandbox/data`` with ``action=delete&id=...``,
+    ``action=reschedule&id=...&scheduled_at=2026-12-01T13:00:00Z``,
+    ``action=add&count=3&scheduled_at=...``, ``action=corrupt&id=...`` or
+    ``action=grow&times=5&scheduled_at=...``; it answers JSON with the number of tasks.
+    """
+
+    _data_lock = threading.Lock()
+    _growth: dict | None = None  # {"times_left": n, "scheduled_at": datetime}
+    _added = 0
+
+    def _replace(self, change) -> bool:
+        with self._data_lock:
+            tasks = [dict(task) for task in self.tasks]
+            found = change(tasks)
+            self.tasks = tasks
+        return found
+
+    def delete_task(self, task_id: str) -> bool:
+        """Stop listing ``task_id``; False when no such task."""
+        return self._replace(lambda tasks: _pop(tasks, task_id) is not None)
+
+    def reschedule_task(self, task_id: str, scheduled_at: dt.datetime) -> bool:
+        """Move ``task_id`` to ``scheduled_at`` (aware); False when no such task."""
+
+        def move(tasks: list[dict]) -> bool:
+            task = next((t for t in tasks if t.get("id") == task_id), None)
+            if task is not None:
+                task["scheduledAt"] = iso(scheduled_at)
+            return task is not None
+
+        return self._replace(move)
+
+    def corrupt_task(self, task_id: str) -> bool:
+        """Give ``task_id`` a wrong shape (``reason`` a string, not an object)."""
+
+        def corrupt(tasks: list[dict]) -> bool:
+            task = next((t for t in tasks if t.get("id") == task_id), None)
+            if task is not None:
+                task["reason"] = "not an object"
+            return task is not None
+
+        return self._replace(corrupt)
+
+    def add_tasks(self, count: int, scheduled_at: dt.datetime) -> list[str]:
+        """Add ``count`` new pending tasks at ``scheduled_at``; returns their ids."""
+        new = []
+        with self._data_lock:
+            for _ in range(count):
+                type(self)._added += 1
+                new.append(make_task(scheduled_at, seed=self._added))
+            self.tasks = [*self.tasks, *new]
+        return [task["id"] for task in new]
+
+    def set_growth(self, times: int | None, scheduled_at: dt.datetime) -> None:
+        """After each of the next ``times`` task-list requests (all while None), add one
+        task at ``scheduled_at``: ``meta.total`` changes while a slice is read."""
+        self._growth = {"times_left": times, "scheduled_at": scheduled_at}
+
+    def _grow_after_request(self) -> None:
+        growth = self._growth
+        if growth is None:
+            return
+        if growth["times_left"] is not None:
+            growth["times_left"] -= 1
+            if growth["times_left"] <= 0:
+                self._growth = None
+        self.add_tasks(1, growth["scheduled_at"])
+
+    def change_data(self, params: dict) -> dict:
+        """One change from the HTTP control's parameters; raises ValueError when wrong."""
+        action = str(params.get("action", ""))
+        when = params.get("scheduled_at")
+        scheduled_at = parse_instant(when) if when is not None else None
+        if action in ("reschedule", "add", "grow") and scheduled_at is None:
+            raise ValueError("scheduled_at must be an ISO 8601 instant")
+        if action == "delete":
+            return {"changed": self.delete_task(str(params["id"]))}
+        if action == "reschedule":
+            return {"changed": self.reschedule_task(str(params["id"]), scheduled_at)}
+        if action == "corrupt":
+            return {"changed": self.corrupt_task(str(params["id"]))}
+        if action == "add":
+            count = _number(params.get("count", 1), "count", minimum=1, whole=True)
+            return {"ids": self.add_tasks(count, scheduled_at)}
+        if action == "grow":
+            times = _number(params.get("times"), "times", minimum=1, whole=True)
+            self.set_growth(times, scheduled_at)
+            return {"changed": True}
+        raise ValueError("action must be delete, reschedule, corrupt, add or grow")
+
+
+def _pop(tasks: list[dict], task_id: str) -> dict | None:
+    for i, task in enumerate(tasks):
+        if task.get("id") == task_id:
+            return tasks.pop(i)
+    return None
+
+
+class SandboxServer(_DataChanges, ThreadingHTTPServer):
     """The sandbox over HTTP; ``start()`` serves in a daemon thread, ``stop()`` ends it.
 
     ``tasks`` and ``latency`` (seconds slept before each answer) may be changed while it
@@ -824,6 +949,7 @@ class SandboxServer(ThreadingHTTPServer):
         with self._lock:
             self.request_log.append(entry)
             self.request_count += 1
+        self._grow_after_request()
 
     def process_request(self, request, client_address) -> None:
         with self._lock:

@@ -45,3 +45,7 @@ class Command(BaseCommand):
                 f"Result:    OK: {page.meta.total} tasks visible; round trip {elapsed:.0f} ms"
             )
         )
+        # The local copy (mirror/): its freshness and the syncer's last runs.
+        from mirror.status import write_report
+
+        write_report(self.stdout)
