@@ -7,6 +7,7 @@ from django.utils import translation
 from jinja2 import Environment
 
 from activities import formatting, widgets
+from team import names as team_names
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -33,6 +34,7 @@ def environment(**options) -> Environment:
         LANGUAGES=settings.LANGUAGES,
         LIFECYCLE_TONES=formatting.LIFECYCLE_TONES,
         RESULT_TONES=formatting.RESULT_TONES,
+        team_datalists=team_names.datalists,
     )
     env.filters.update(
         day_time=formatting.day_time,

@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "csp",
     "activities",
     "mirror",
+    "team",
     "dashboard",
 ]
 

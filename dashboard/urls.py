@@ -9,6 +9,8 @@ urlpatterns = [
     path("tasks/", views.task_list, name="task_list"),
     path("tasks/export.csv", export.export_csv, name="export_csv"),
     path("tasks/export.jsonl", export.export_jsonl, name="export_jsonl"),
+    # After any team/sync/ line: team.urls has no sync/ path, so neither shadows the other.
+    path("team/", include("team.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
