@@ -6,6 +6,7 @@ means the same view; `external_operator_id`, `external_commerce_id` and `route` 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -140,6 +141,8 @@ class TeamFilterForm(forms.Form):
 
 
 def _choices(values) -> list[tuple[str, str]]:
+    # Called for each form, so the words are in the language of the request.
+
     return [(v, humanize(v)) for v in values]
 
 
@@ -158,12 +161,18 @@ class TeamFilterSet(django_filters.FilterSet):
     scheduled_to = django_filters.DateFilter(
         label=gettext_lazy("Scheduled to"), method=_keep, input_formats=["%Y-%m-%d"]
     )
-    channel = django_filters.ChoiceFilter(label=gettext_lazy("Channel"))
+    channel = django_filters.ChoiceFilter(
+        label=gettext_lazy("Channel"), empty_label=gettext_lazy("Any channel")
+    )
     status = django_filters.ChoiceFilter(
-        label=gettext_lazy("Status"), choices=_choices(api.STATUSES)
+        label=gettext_lazy("Status"),
+        choices=functools.partial(_choices, api.STATUSES),
+        empty_label=gettext_lazy("Any status"),
     )
     result_status = django_filters.ChoiceFilter(
-        label=gettext_lazy("Result"), choices=_choices(api.RESULT_STATUSES)
+        label=gettext_lazy("Result"),
+        choices=functools.partial(_choices, api.RESULT_STATUSES),
+        empty_label=gettext_lazy("Any result"),
     )
     external_operator_id = RepeatableFilter(
         label=gettext_lazy("Operator"), field_name="operator_external_id"

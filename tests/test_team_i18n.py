@@ -26,3 +26,10 @@ def test_the_overview_speaks_spanish(signed_in):
     assert "Tareas pendientes programadas antes de ahora." in page
     assert "vs. el día anterior" in page
     assert "Sin operador" not in page
+
+
+@pytest.mark.django_db
+def test_the_filter_bar_speaks_spanish(signed_in):
+    page = signed_in.get("/team/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert ">Pendiente</option>" in page or ">Pendientes</option>" in page
+    assert "Agregar un operador" in page
