@@ -6,8 +6,9 @@ route page. Both keep the period and the filters the number was counted under.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 
@@ -65,8 +66,9 @@ class NumberLinks:
         """
         if operator_id is None:
             return self.team_page("team_operator", NONE_KEY, number)
-        return f"{self.everyone(number)}&{urlencode({'external_operator_id': operator_id})}"
+        return f"{self.everyone(number)}&external_operator_id={quote(operator_id, safe='')}"
 
+    @functools.cache  # noqa: B019 (one object per request: a table asks hundreds of times)
     def everyone(self, number: str) -> str:
         """`/tasks/` for a KPI of the whole team: the period and what the number counts."""
         params = {**self.common, **period_params(self.period), **BEHIND.get(number, {})}
@@ -79,14 +81,30 @@ class NumberLinks:
 
     def team_page(self, name: str, key: str | None, number: str = "tasks") -> str:
         """A team detail page (`team_route`, `team_operator`) with the same filters."""
-        params = {**self.team, **BEHIND.get(number, {})}
-        return f"{reverse(name, args=[key or NONE_KEY])}?{urlencode(params, doseq=True)}"
+        return f"{_path(name, key or NONE_KEY)}?{self._team_query(number)}"
+
+    @functools.cache  # noqa: B019 (as above)
+    def _team_query(self, number: str) -> str:
+        return urlencode({**self.team, **BEHIND.get(number, {})}, doseq=True)
 
     def route(self, code: str | None, number: str = "tasks") -> str:
         return self.team_page("team_route", code, number)
 
     def operator(self, external_id: str | None) -> str:
         return self.team_page("team_operator", external_id)
+
+
+@functools.cache
+def _prefix(name: str) -> tuple[str, str]:
+    """A detail page's URL around its key, reversed once: ("/team/routes/", "/")."""
+    marker = "KEY-MARKER"
+    before, after = reverse(name, args=[marker]).split(marker)
+    return before, after
+
+
+def _path(name: str, key: str) -> str:
+    before, after = _prefix(name)
+    return f"{before}{quote(key, safe='')}{after}"
 
 
 def query(request, *, drop: tuple[str, str] | None = None, **changes) -> str:

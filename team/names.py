@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 from markupsafe import Markup, escape
 
@@ -48,8 +50,16 @@ def _pairs(id_field: str, name_field: str) -> list[tuple[str, str]]:
 
 
 def datalists() -> Datalists:
-    """The copy's operators and commerces by name (two queries, at most 2,000 each)."""
-    return Datalists(
-        _pairs("operator_external_id", "operator_name"),
-        _pairs("commerce_external_id", "commerce_name"),
+    """The copy's operators and commerces by name (at most 2,000 each).
+
+    Two GROUP BY queries over the whole copy, so cached for one sync interval: names
+    change no faster than the syncer brings them.
+    """
+    return cache.get_or_set(
+        "team:datalists",
+        lambda: Datalists(
+            _pairs("operator_external_id", "operator_name"),
+            _pairs("commerce_external_id", "commerce_name"),
+        ),
+        timeout=settings.ACTIVITIES_SYNC_INTERVAL,
     )
