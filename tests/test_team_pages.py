@@ -280,3 +280,15 @@ def test_the_header_links_to_the_team_overview_next_to_tasks(signed_in, api):
         nav = html(signed_in.get(url)).split('class="site-nav"')[1].split("</nav>")[0]
         assert nav.index('href="/tasks/"') < nav.index('href="/team/"')
     assert 'href="/team/" aria-current="page"' in nav
+
+
+def test_the_task_lists_filter_bar_can_suggest_names_through_a_global(signed_in):
+    from django.template import engines
+
+    store(make("a", at(-2, 9), commerce=("COM-5", 'Bar "El Ñandú"')))
+    template = engines["jinja2"].from_string(
+        '{% set lists = team_datalists() %}<input list="team-operators">{{ lists.markup }}'
+    )
+    text = template.render({})
+    assert '<option value="OP-1">Ana Rojas (OP-1)</option>' in text
+    assert "Bar &#34;El Ñandú&#34; (COM-5)" in text
