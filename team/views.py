@@ -18,6 +18,8 @@ from activities.saved_views import sidebar_context
 from . import links, names, pages, summary
 from .filters import TeamFilterSet
 
+OVERVIEW = "team/overview.html"
+
 
 def _tidy(request: HttpRequest) -> HttpResponse | None:
     """A submitted filter bar sends empty fields too: the bookmarkable URL drops them."""
@@ -36,7 +38,8 @@ def _page(request, template: str, sort_choices, build) -> HttpResponse:
     ctx = {
         "form": fs.form,
         "filterset": fs,
-        "saved": sidebar_context(request, page="team"),
+        # Saved views belong to the overview: a view saved there reopens /team/.
+        "saved": sidebar_context(request, page="team") if template == OVERVIEW else None,
         "q": functools.partial(links.query, request),
         "datalists": names.datalists(),
     }

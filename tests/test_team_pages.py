@@ -219,6 +219,9 @@ def test_the_route_page_lists_its_operators_and_pages_its_tasks(signed_in):
         signed_in.get("/team/routes/R-1/", {**day_params(-2), "sort": "-scheduled", "page": 2})
     )
     assert "Ruta Sur" not in first
+    # Its operators' table does not sort: ?sort= there names the tasks' columns.
+    operators = first.split('id="operators-table"')[1].split("</table>")[0]
+    assert "sort=" not in operators and "Ana Rojas" in operators
 
 
 def test_the_commerce_page_lists_visits_and_calls_latest_result_first(signed_in):
@@ -292,3 +295,10 @@ def test_the_task_lists_filter_bar_can_suggest_names_through_a_global(signed_in)
     text = template.render({})
     assert '<option value="OP-1">Ana Rojas (OP-1)</option>' in text
     assert "Bar &#34;El Ñandú&#34; (COM-5)" in text
+
+
+def test_every_team_page_answers_a_bad_value_with_400_not_an_error(signed_in):
+    for url in PAGES[:1] + PAGES[2:]:
+        response = signed_in.get(url, {"status": "LOST", "sort": "salary"})
+        assert response.status_code == 400, url
+        assert "Some filters need fixing." in html(response)
