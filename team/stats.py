@@ -113,7 +113,7 @@ def _grouped(queryset: QuerySet, key: str, *, now: datetime, sort: str) -> Query
 
 def _ordering(sort: str, key: str) -> list:
     descending = sort.startswith("-")
-    name = sort.removeprefix("-") or "tasks"
+    name = sort.removeprefix("-") or "name"  # by name unless asked otherwise
     expr = F(key) if name == "id" else _SORTABLE.get(name, F("tasks"))
     if name not in _SORTABLE and name != "id":
         descending = True
