@@ -240,6 +240,8 @@ def test_the_commerce_page_lists_visits_and_calls_latest_result_first(signed_in)
     assert "Commerce Farmacia Central" in page
     table = page.split('id="task-table"')[1]
     assert table.index("Effective") < table.index("Not effective")
+    # The whole window, not a period: no filter bar that would do nothing.
+    assert 'class="filters"' not in page
 
 
 def test_filters_suggest_operators_and_commerces_by_name(signed_in):
