@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import F, Max, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
@@ -34,10 +35,10 @@ GROUP_COLUMNS = (
     "effectiveness",
     "completion",
 )
-# A list of tasks: its columns, as ?sort= takes them, and the field each sorts by.
+# A list of tasks: its columns, as ?sort= takes them, and what each sorts by.
 TASK_COLUMNS = {
     "scheduled": "scheduled_at",
-    "handled": "occurred_at",
+    "handled": Coalesce("result_occurred_at", "occurred_at"),  # as the table shows it
     "status": "status",
     "result": "result_status",
     "channel": "channel",
@@ -131,7 +132,7 @@ def kpis(
     return current, cards
 
 
-def common(request, fs: TeamFilterSet, *, now: datetime) -> dict:
+def common(fs: TeamFilterSet, *, now: datetime) -> dict:
     """What every team page shows: the filters, chips, freshness, the period in words."""
     period = fs.period
     return {
@@ -209,7 +210,8 @@ def keyed(queryset: QuerySet, field: str, key: str) -> QuerySet:
 def task_page(queryset: QuerySet, sort: str, page_number: str | None) -> Page:
     """A page of tasks sorted by a TASK_COLUMNS name (`-` for descending), then by id."""
     name = sort.removeprefix("-") or "scheduled"
-    expr = F(TASK_COLUMNS.get(name, "scheduled_at"))
+    column = TASK_COLUMNS.get(name, "scheduled_at")
+    expr = F(column) if isinstance(column, str) else column
     order = expr.desc(nulls_last=True) if sort.startswith("-") else expr.asc(nulls_last=True)
     return Paginator(queryset.order_by(order, "id"), TASKS_PER_PAGE).get_page(page_number)
 

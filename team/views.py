@@ -45,7 +45,7 @@ def _page(request, template: str, sort_choices, build) -> HttpResponse:
     }
     if not fs.is_valid():
         return render(request, template, ctx, status=400)
-    ctx.update(pages.common(request, fs, now=now))
+    ctx.update(pages.common(fs, now=now))
     ctx.update(build(fs, now))
     return render(request, template, ctx)
 

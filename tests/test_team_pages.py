@@ -304,3 +304,13 @@ def test_every_team_page_answers_a_bad_value_with_400_not_an_error(signed_in):
         response = signed_in.get(url, {"status": "LOST", "sort": "salary"})
         assert response.status_code == 400, url
         assert "Some filters need fixing." in html(response)
+
+
+def test_tasks_sort_by_when_they_were_handled_as_shown(signed_in):
+    store(
+        make("early", at(-2, 9), status="COMPLETED", result="EFFECTIVE", handled=at(-2, 15)),
+        make("late", at(-2, 10), status="COMPLETED", result="EFFECTIVE", handled=at(-2, 11)),
+    )
+    page = html(signed_in.get("/team/operators/OP-1/", {**day_params(-2), "sort": "handled"}))
+    table = page.split('id="task-table"')[1]
+    assert table.index("11:00") < table.index("15:00")
