@@ -23,7 +23,7 @@ OVERVIEW = "team/overview.html"
 
 def _tidy(request: HttpRequest) -> HttpResponse | None:
     """A submitted filter bar sends empty fields too: the bookmarkable URL drops them."""
-    if not any(v == "" for values in request.GET.lists() for v in values[1]):
+    if not any(v == "" for _, values in request.GET.lists() for v in values):
         return None
     kept = request.GET.copy()
     for name, values in request.GET.lists():
@@ -55,7 +55,7 @@ def _page(request, template: str, sort_choices, build) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     return _tidy(request) or _page(
         request,
-        "team/overview.html",
+        OVERVIEW,
         pages.GROUP_COLUMNS,
         lambda fs, now: pages.overview(fs, now=now),
     )
