@@ -7,18 +7,28 @@ TaskRecord rows the syncer would, with every slice of the synced window marked a
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from django.utils import timezone
 
-from activities import presenter
-from activities.client import parse_task
+from activities import api, presenter
 from mirror.freshness import window
 from mirror.models import SyncSlice, TaskRecord
 
 
+def _parse(record: dict) -> api.Task:
+    """The task as the client reads it, through the public parser of a page."""
+    meta = {"page": 1, "per_page": 1, "total": 1, "total_pages": 1, "totalPages": 1}
+    body = {"data": [record], "meta": meta}
+    try:
+        return api.parse_page(body).tasks[0]  # activities/client.py: a decoded body
+    except TypeError:
+        return api.parse_page(json.dumps(body)).tasks[0]  # activities/api/: JSON text
+
+
 def row(record: dict, *, seen: datetime | None = None) -> TaskRecord:
-    task = parse_task(record)
+    task = _parse(record)
     result = task.result
     return TaskRecord(
         id=task.id,
