@@ -83,6 +83,8 @@ class TaskFilterForm(forms.Form):
     external_commerce_id = forms.CharField(
         label=gettext_lazy("Commerce ID"),
         required=False,
+        # Suggests commerces by name from the local copy (team/names.py's <datalist>).
+        widget=forms.TextInput(attrs={"list": "team-commerces", "autocomplete": "off"}),
         max_length=MAX_ID_LENGTH,
         strip=True,
         validators=[refuse_control_characters],
@@ -90,6 +92,7 @@ class TaskFilterForm(forms.Form):
     external_operator_id = forms.CharField(
         label=gettext_lazy("Operator ID"),
         required=False,
+        widget=forms.TextInput(attrs={"list": "team-operators", "autocomplete": "off"}),
         max_length=MAX_ID_LENGTH,
         strip=True,
         validators=[refuse_control_characters],

@@ -35,6 +35,9 @@ SAVED_PARAMS: tuple[str, ...] = (
     "external_commerce_id",
     "external_operator_id",
     "per_page",
+    # The team pages' own parameters (team.filters).
+    "route",
+    "sort",
 )
 MAX_VALUE_LENGTH = 200
 MAX_QUERY_LENGTH = 1000
@@ -49,7 +52,12 @@ _PARAM_LABELS: dict[str, str] = {
     "scheduled_to": gettext_lazy("Scheduled to"),
     "range": gettext_lazy("When"),  # the filter bar's label
     "per_page": gettext_lazy("Per page"),
+    "route": gettext_lazy("Route"),
+    "sort": gettext_lazy("Sort"),
 }
+
+# The pages a saved view can belong to: (value, URL name).
+PAGES = {"tasks": "task_list", "team": "team"}
 
 # Names in the zone database that are not places a person lives in.
 _NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
@@ -139,6 +147,14 @@ class SavedView(models.Model):
         validators=[validate_query],
         help_text=gettext_lazy("The task list's query string, e.g. status=PENDING&range=today."),
     )
+    # A saved view remembers which page it belongs to: the task list or the team overview.
+    page = models.CharField(
+        gettext_lazy("page"),
+        max_length=16,
+        default="tasks",
+        blank=True,
+        choices=[("tasks", gettext_lazy("Tasks")), ("team", gettext_lazy("Team"))],
+    )
     shared = models.BooleanField(gettext_lazy("shared with the team"), default=False)
     is_default = models.BooleanField(gettext_lazy("default view"), default=False)
     created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
@@ -176,8 +192,8 @@ class SavedView(models.Model):
 
     @property
     def url(self) -> str:
-        """The task list showing this view: "/tasks/?status=PENDING&range=today"."""
-        base = reverse("task_list")
+        """The page showing this view: "/tasks/?status=PENDING&range=today"."""
+        base = reverse(PAGES.get(self.page, "task_list"))
         return f"{base}?{self.query}" if self.query else base
 
     @property

@@ -71,13 +71,13 @@ class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
 
     class Meta:
         model = SavedView
-        fields = ["name", "query", "shared", "is_default"]
+        fields = ["name", "query", "page", "shared", "is_default"]
         labels = {
             "name": gettext_lazy("Name"),
             "shared": gettext_lazy("Share with the team"),
             "is_default": gettext_lazy("Use as my default"),
         }
-        widgets = {"query": forms.HiddenInput}
+        widgets = {"query": forms.HiddenInput, "page": forms.HiddenInput}
 
     def __init__(self, *args, owner, **kwargs) -> None:
         kwargs.setdefault("auto_id", "save-view-%s")
@@ -88,6 +88,10 @@ class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
         # only the normalised length counts.
         self.fields["query"].max_length = None
         self.fields["query"].validators = []
+
+    def clean_page(self) -> str:
+        # A form from before views had pages saves a task-list view.
+        return self.cleaned_data.get("page") or "tasks"
 
     def clean_query(self) -> str:
         query = normalise_query(self.cleaned_data["query"])
@@ -127,7 +131,7 @@ def _save(form: forms.ModelForm) -> SavedView | None:
 # --- For the task list ---------------------------------------------------------------
 
 
-def sidebar_context(request: HttpRequest) -> dict:
+def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
     """What `_saved_views.html` needs, as the template variable `saved`. One query.
 
     - `mine`: the user's views; `team`: other users' shared views (owner preloaded).
@@ -138,7 +142,9 @@ def sidebar_context(request: HttpRequest) -> dict:
     """
     user = request.user
     query = normalise_query(request.GET)
-    views = list(SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner"))
+    views = list(
+        SavedView.objects.filter(Q(owner=user) | Q(shared=True), page=page).select_related("owner")
+    )
     mine = [v for v in views if v.owner_id == user.pk]
     team = [v for v in views if v.owner_id != user.pk]
     current = next((v for v in mine + team if v.query == query), None)
@@ -148,7 +154,7 @@ def sidebar_context(request: HttpRequest) -> dict:
         "query": query,
         "current_id": current.pk if current else None,
         "is_saved": any(v.query == query for v in mine),
-        "form": SaveViewForm(initial={"query": query}, owner=user),
+        "form": SaveViewForm(initial={"query": query, "page": page}, owner=user),
     }
 
 

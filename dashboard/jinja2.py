@@ -7,6 +7,7 @@ from django.utils import translation
 from jinja2 import Environment
 
 from activities import formatting, widgets
+from team import names as team_names
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -28,6 +29,7 @@ def environment(**options) -> Environment:
         page_title=formatting.page_title,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
+        team_datalists=team_names.datalists,
     )
     env.filters.update(
         number=formatting.number,

@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "csp",
     "activities",
     "mirror",
+    "team",
     "dashboard",
 ]
 

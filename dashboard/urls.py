@@ -12,6 +12,8 @@ urlpatterns = [
     path("tasks/export.csv", exports.export_csv, name="export_csv"),
     path("tasks/export.jsonl", exports.export_jsonl, name="export_jsonl"),
     path("tasks/export.xlsx", exports.export_xlsx, name="export_xlsx"),
+    # team.urls has no sync/ path: team/sync/ below is the syncer's page.
+    path("team/", include("team.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
