@@ -1,8 +1,11 @@
 """The filter form: its field names are the API's query parameters.
 
-A plain `forms.Form` rather than a django-filter `FilterSet`: without a model a
-FilterSet cannot be built (it reaches for a manager) and its `.qs` is useless, so
-its only gain would be widgets Django already has.
+The live list filters an API, not a QuerySet, so this is a plain `forms.Form`.
+django-filter works without a model only with `filter_queryset` overridden (the stock
+one asserts a QuerySet) and every filter given an explicit label, and its maintainers
+support it for QuerySets only (django-filter issue 1278): its only gain here would be
+widgets Django already has. The local copy of the tasks is a QuerySet, and there
+django-filter is the natural tool.
 """
 
 from __future__ import annotations
