@@ -77,26 +77,25 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _id_field(label: str) -> forms.CharField:
+    """An optional ID filter: trimmed, at most `MAX_ID_LENGTH` characters, printable."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=MAX_ID_LENGTH,
+        strip=True,
+        validators=[refuse_control_characters],
+    )
+
+
 class TaskFilterForm(forms.Form):
     """Validates `/tasks/` query strings; `query()` turns them into a `TaskQuery`."""
 
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     result_status = forms.ChoiceField(label=gettext_lazy("Result"), required=False)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
-    external_commerce_id = forms.CharField(
-        label=gettext_lazy("Commerce ID"),
-        required=False,
-        max_length=MAX_ID_LENGTH,
-        strip=True,
-        validators=[refuse_control_characters],
-    )
-    external_operator_id = forms.CharField(
-        label=gettext_lazy("Operator ID"),
-        required=False,
-        max_length=MAX_ID_LENGTH,
-        strip=True,
-        validators=[refuse_control_characters],
-    )
+    external_commerce_id = _id_field(gettext_lazy("Commerce ID"))
+    external_operator_id = _id_field(gettext_lazy("Operator ID"))
     range = forms.ChoiceField(label=gettext_lazy("When"), required=False)
     scheduled_from = forms.DateField(
         label=gettext_lazy("Scheduled from"),
