@@ -17,6 +17,13 @@ from sandbox import DEMO_KEY, TASKS_PATH
 PASSWORD = "correct-horse-battery"
 
 
+def sign_in(page, password: str) -> None:
+    """Sign in as the `user` fixture's supervisor through the real form, in a browser."""
+    page.get_by_label("Username").fill("sofia")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 # --- Polling and time -------------------------------------------------------------------
 
 
