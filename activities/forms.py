@@ -1,8 +1,11 @@
 """The filter form: its field names are the API's query parameters.
 
-A plain `forms.Form` rather than a django-filter `FilterSet`: without a model a
-FilterSet cannot be built (it reaches for a manager) and its `.qs` is useless, so
-its only gain would be widgets Django already has.
+The live list filters an API, not a QuerySet, so this is a plain `forms.Form`.
+django-filter works without a model only with `filter_queryset` overridden (the stock
+one asserts a QuerySet) and every filter given an explicit label, and its maintainers
+support it for QuerySets only (django-filter issue 1278): its only gain here would be
+widgets Django already has. The local copy of the tasks is a QuerySet, and there
+django-filter is the natural tool.
 """
 
 from __future__ import annotations
@@ -74,29 +77,27 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _id_field(label: str, suggestions: str) -> forms.CharField:
+    """An optional ID filter: trimmed, at most `MAX_ID_LENGTH` characters, printable,
+    suggesting by name from the `<datalist>` `suggestions` (team/names.py, the local copy)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.TextInput(attrs={"list": suggestions, "autocomplete": "off"}),
+        max_length=MAX_ID_LENGTH,
+        strip=True,
+        validators=[refuse_control_characters],
+    )
+
+
 class TaskFilterForm(forms.Form):
     """Validates `/tasks/` query strings; `query()` turns them into a `TaskQuery`."""
 
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     result_status = forms.ChoiceField(label=gettext_lazy("Result"), required=False)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
-    external_commerce_id = forms.CharField(
-        label=gettext_lazy("Commerce ID"),
-        required=False,
-        # Suggests commerces by name from the local copy (team/names.py's <datalist>).
-        widget=forms.TextInput(attrs={"list": "team-commerces", "autocomplete": "off"}),
-        max_length=MAX_ID_LENGTH,
-        strip=True,
-        validators=[refuse_control_characters],
-    )
-    external_operator_id = forms.CharField(
-        label=gettext_lazy("Operator ID"),
-        required=False,
-        widget=forms.TextInput(attrs={"list": "team-operators", "autocomplete": "off"}),
-        max_length=MAX_ID_LENGTH,
-        strip=True,
-        validators=[refuse_control_characters],
-    )
+    external_commerce_id = _id_field(gettext_lazy("Commerce ID"), "team-commerces")
+    external_operator_id = _id_field(gettext_lazy("Operator ID"), "team-operators")
     range = forms.ChoiceField(label=gettext_lazy("When"), required=False)
     scheduled_from = forms.DateField(
         label=gettext_lazy("Scheduled from"),

@@ -20,25 +20,13 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
 from . import ranges
+from .forms import FILTER_NAMES
 
-# The task list's parameters a saved view keeps, in the filter bar's order (as
-# forms.FILTER_NAMES, then per_page). `page` and `refresh` are left out on purpose: a
-# saved view opens at page 1, fresh. A copy rather than an import, so that what was
-# saved keeps its meaning whatever the filter form becomes.
-SAVED_PARAMS: tuple[str, ...] = (
-    "status",
-    "result_status",
-    "channel",
-    "range",
-    "scheduled_from",
-    "scheduled_to",
-    "external_commerce_id",
-    "external_operator_id",
-    "per_page",
-    # The team pages' own parameters (team.filters).
-    "route",
-    "sort",
-)
+# The task list's parameters a saved view keeps, in the filter bar's order. `page` and
+# `refresh` are left out on purpose: a saved view opens at page 1, fresh. Taken from the
+# form, so that a filter the bar gains can be saved too.
+# The team pages add their own `route` and `sort` (team.filters).
+SAVED_PARAMS: tuple[str, ...] = (*FILTER_NAMES, "per_page", "route", "sort")
 MAX_VALUE_LENGTH = 200
 MAX_QUERY_LENGTH = 1000
 

@@ -228,16 +228,7 @@ def _manage_page(
     bound_rename: RenameForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = request.user
-    views = SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
-    rows, team = [], []
-    for view in views:
-        if view.owner_id != user.pk:
-            team.append(view)
-        elif bound_rename is not None and bound_rename.instance.pk == view.pk:
-            rows.append((view, bound_rename))
-        else:
-            rows.append((view, RenameForm(instance=view)))
+    rows, team = _rows(request.user, bound_rename)
     ctx = {
         "rows": rows,
         "team": team,
@@ -249,6 +240,23 @@ def _manage_page(
         ctx["save_query"] = normalise_query(save_form.data.get("query", ""))
         ctx["save_description"] = describe_query(ctx["save_query"])
     return render(request, TEMPLATE, ctx, status=status)
+
+
+def _rows(user, bound_rename: RenameForm | None) -> tuple[list, list[SavedView]]:
+    """(the user's views, each with its rename form; the team's shared views).
+
+    `bound_rename`, a rename that failed, stands in for its view's blank form.
+    """
+    views = SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
+    rows, team = [], []
+    for view in views:
+        if view.owner_id != user.pk:
+            team.append(view)
+        elif bound_rename is not None and bound_rename.instance.pk == view.pk:
+            rows.append((view, bound_rename))
+        else:
+            rows.append((view, RenameForm(instance=view)))
+    return rows, team
 
 
 def _own_view(request: HttpRequest, pk: int) -> SavedView:
@@ -302,33 +310,32 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("saved_views")
 
 
-@supervisor_required
-@require_POST
-def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
-    """`is_default=1` makes the view the user's landing view (replacing the old one)."""
-    view = _own_view(request, pk)
-    view.is_default = request.POST.get("is_default") == "1"
-    view.save(update_fields=["is_default", "updated"])
-    if view.is_default:
-        text = gettext("“%(name)s” is now your default view.")
-    else:
-        text = gettext("“%(name)s” is no longer your default view.")
-    messages.success(request, text % {"name": view.name})
-    return redirect("saved_views")
+# The two settings an owner turns on and off: the field, then what the message says.
+_TOGGLES = {
+    "is_default": (
+        gettext_lazy("“%(name)s” is now your default view."),
+        gettext_lazy("“%(name)s” is no longer your default view."),
+    ),
+    "shared": (
+        gettext_lazy("“%(name)s” is now shared with the team."),
+        gettext_lazy("“%(name)s” is now private."),
+    ),
+}
 
 
 @supervisor_required
 @require_POST
-def saved_view_share(request: HttpRequest, pk: int) -> HttpResponse:
-    """`shared=1` shows the view to the whole team; anything else makes it private."""
+def saved_view_toggle(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """Turn `field` on with `<field>=1`, off with anything else (see user_urls.py).
+
+    `is_default` makes the view the user's landing view (replacing the old one);
+    `shared` shows it to the whole team.
+    """
     view = _own_view(request, pk)
-    view.shared = request.POST.get("shared") == "1"
-    view.save(update_fields=["shared", "updated"])
-    if view.shared:
-        text = gettext("“%(name)s” is now shared with the team.")
-    else:
-        text = gettext("“%(name)s” is now private.")
-    messages.success(request, text % {"name": view.name})
+    setattr(view, field, request.POST.get(field) == "1")
+    view.save(update_fields=[field, "updated"])
+    on, off = _TOGGLES[field]
+    messages.success(request, (on if getattr(view, field) else off) % {"name": view.name})
     return redirect("saved_views")
 
 

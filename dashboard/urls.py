@@ -1,3 +1,5 @@
+"""Every URL of the dashboard: pages, exports, health checks, sign-in, admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path

@@ -6,7 +6,7 @@ import html
 import re
 from urllib.parse import quote
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 BOOKMARK = "/tasks/?channel=CALLCENTER&scheduled_from=2026-11-29&page=2"
 

@@ -21,6 +21,8 @@ from activities.api import parse_page
 from sandbox import DEMO_KEY, TASKS_PATH, generate_tasks, make_server
 from sandbox.server import TaskIndex, _matches, parse_instant, parse_query
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 4, 15)
 

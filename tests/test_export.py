@@ -9,10 +9,8 @@ import logging
 import re
 import tempfile
 import threading
-import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -24,6 +22,7 @@ from activities.api import TaskQuery
 from activities.exports import formats, stream
 from sandbox import DEMO_KEY
 
+from .helpers import paged_server, point_at, wait_until
 from .records import FULL, NULL_HEAVY, task
 
 CSV_URL = "/tasks/export.csv"
@@ -103,69 +102,12 @@ def pages_requested(sandbox) -> list[str]:
 # --- A paged fake for failures halfway -------------------------------------------------
 
 
-class _Paged(BaseHTTPRequestHandler):
-    """Serves `records` page by page, and HTTP 500 from page `fail_from` on."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        server = self.server
-        params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        page, per_page = int(params["page"]), int(params["per_page"])
-        with server.lock:
-            server.pages.append(page)
-            server.keys.append(self.headers.get("x-api-key"))
-            server.in_flight += 1
-            server.max_in_flight = max(server.max_in_flight, server.in_flight)
-        time.sleep(server.delay)
-        if page >= server.fail_from:
-            status, answer = 500, {"statusCode": 500, "message": "Internal server error"}
-        else:
-            records = server.records
-            status, answer = (
-                200,
-                {
-                    "data": records[(page - 1) * per_page : page * per_page],
-                    "meta": {
-                        "page": page,
-                        "per_page": per_page,
-                        "total": len(records),
-                        "totalPages": -(-len(records) // per_page),
-                    },
-                },
-            )
-        data = json.dumps(answer).encode()
-        with server.lock:
-            server.in_flight -= 1
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def paged(settings):
     """A real HTTP server paging through `paged.records`; `paged.fail_from` breaks it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Paged)
-    server.daemon_threads = True
-    server.records = [task(id=f"task-{i:04d}") for i in range(250)]
-    server.fail_from = 10**9
-    server.delay = 0.0
-    server.lock = threading.Lock()
-    server.pages, server.keys = [], []
-    server.in_flight = server.max_in_flight = 0
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
-    settings.ACTIVITIES_API_KEY = DEMO_KEY
-    settings.ACTIVITIES_API_TIMEOUT = 5.0
-    yield server
-    server.shutdown()
-    server.server_close()
+    with paged_server([task(id=f"task-{i:04d}") for i in range(250)]) as server:
+        point_at(settings, server)
+        yield server
 
 
 # --- Every page, in order, with the filters --------------------------------------------
@@ -657,10 +599,16 @@ def test_closing_the_download_stops_fetching_pages(api, settings):
     first = client.list_tasks(query)
     fmt = formats.CsvFormat(ZoneInfo("UTC"))
 
+    before = set(threading.enumerate())
     chunks = stream.stream(first, query, fmt, concurrency=1, max_rows=50_000)
     next(chunks)
     chunks.close()
-    time.sleep(0.15)
+
+    def fetching():
+        return [t for t in set(threading.enumerate()) - before if t.name.startswith("export")]
+
+    # The page already asked for may still arrive; then the fetching thread ends.
+    assert wait_until(lambda: not fetching())
 
     assert first.meta.total_pages == 6
     assert len(api.request_log) <= 2

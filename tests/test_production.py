@@ -407,6 +407,7 @@ def gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_gunicorn_refuses_to_start_with_the_development_secret_key(collected, tmp_path):
     env = production_env(collected, DJANGO_SECRET_KEY=None)
     log = tmp_path / "gunicorn.log"
@@ -451,6 +452,7 @@ def production_server(collected, tmp_path_factory):
 PROXIED = {"X-Forwarded-Proto": "https"}
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_plain_http_is_sent_to_https_except_the_health_checks(production_server):
     status, headers, _ = get(production_server, "/accounts/login/")
     assert status == 301
@@ -460,6 +462,7 @@ def test_plain_http_is_sent_to_https_except_the_health_checks(production_server)
     assert status == 200
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(production_server):
     status, headers, _ = get(production_server, "/accounts/login/", PROXIED)
 
@@ -470,6 +473,7 @@ def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(production_serve
     assert "csrftoken=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_gunicorn_serves_compressed_hashed_static_files(production_server):
     _, _, body = get(production_server, "/accounts/login/", PROXIED)
     css = re.search(r'href="(/static/css/dashboard\.[0-9a-f]{12}\.css)"', body.decode())
@@ -484,6 +488,7 @@ def test_gunicorn_serves_compressed_hashed_static_files(production_server):
     assert "immutable" in headers["Cache-Control"]
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_gunicorn_sends_pages_gzip_compressed_and_in_spanish(production_server):
     # The committed catalogue is what a production install reads: no compile step.
     headers = {**PROXIED, "Accept-Encoding": "gzip", "Accept-Language": "es"}

@@ -253,6 +253,24 @@ def test_a_view_is_shared_and_unshared(signed_in, user):
     assert messages_of(response)[-1] == "“Pending calls” is now private."
 
 
+@pytest.mark.parametrize(
+    ("action", "data", "changed", "message"),
+    [
+        ("default", {"is_default": "1", "shared": "1"}, (False, True), "is now your default"),
+        ("share", {"shared": "1", "is_default": "1"}, (True, False), "is now shared"),
+    ],
+)
+def test_each_toggle_changes_only_its_own_setting(signed_in, user, action, data, changed, message):
+    view = make(user)
+
+    response = signed_in.post(f"/views/{view.pk}/{action}", data)
+
+    view.refresh_from_db()
+    assert (view.shared, view.is_default) == changed
+    assert response["Location"] == MANAGE
+    assert message in messages_of(response)[-1]
+
+
 # --- Who may do what ------------------------------------------------------------------
 
 CHANGES = [

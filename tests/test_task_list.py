@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from sandbox import DEMO_KEY, FORBIDDEN_KEY
 
+from .helpers import list_calls
 from .records import NULL_HEAVY, task
 
 URL = "/tasks/"
@@ -19,11 +20,6 @@ def page_links(html: str) -> list[str]:
     nav = re.search(r'<nav class="paginator".*?</nav>', html, re.S)
     assert nav, "no paginator"
     return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', nav.group())]
-
-
-def list_calls(sandbox):
-    """The parameters of the list calls the sandbox saw (not the tab counts)."""
-    return [e["params"] for e in sandbox.request_log if e["params"].get("per_page") != "1"]
 
 
 def pages_of(sandbox, per_page, **equal):

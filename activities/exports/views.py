@@ -93,21 +93,26 @@ def _download(
         fmt.close()
         response = StreamingHttpResponse((), content_type=fmt.content_type)
     else:
-        chunks = stream(
-            first,
-            query,
-            fmt,
-            concurrency=settings.ACTIVITIES_EXPORT_CONCURRENCY,
-            max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
-            language=translation.get_language(),
-        )
-        response = StreamingHttpResponse(
-            Releasing(chunks, slot, fmt.close), content_type=fmt.content_type
-        )
+        response = _streaming(first, query, fmt, slot)
     filename = export_filename(query, fmt.extension, now=timezone.localtime())
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _streaming(
+    first: api.TaskPage, query: TaskQuery, fmt: ExportFormat, slot: Slot
+) -> StreamingHttpResponse:
+    """The file from `first` on, releasing `slot` when the body is done or dropped."""
+    chunks = stream(
+        first,
+        query,
+        fmt,
+        concurrency=settings.ACTIVITIES_EXPORT_CONCURRENCY,
+        max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
+        language=translation.get_language(),
+    )
+    return StreamingHttpResponse(Releasing(chunks, slot, fmt.close), content_type=fmt.content_type)
 
 
 def _busy(sentence: str) -> HttpResponse:
