@@ -1,8 +1,12 @@
 """The Jinja2 environment for the dashboard's templates."""
 
+import functools
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import clear_url_caches, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from jinja2 import Environment
 
@@ -10,7 +14,20 @@ from activities import formatting, widgets
 
 
 def url(name: str, *args, **kwargs) -> str:
-    return reverse(name, args=args, kwargs=kwargs)
+    # A page asks for the same dozen URLs on every view: each is reversed once.
+    return _reversed(get_urlconf(), get_script_prefix(), name, args, tuple(kwargs.items()))
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed(urlconf, prefix: str, name: str, args: tuple, kwargs: tuple) -> str:
+    return reverse(name, urlconf=urlconf, args=args, kwargs=dict(kwargs))
+
+
+@receiver(setting_changed)
+def _forget_urls(*, setting: str, **kwargs) -> None:
+    if setting == "ROOT_URLCONF":
+        _reversed.cache_clear()
+        clear_url_caches()
 
 
 def environment(**options) -> Environment:
