@@ -11,6 +11,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.template import engines
+from markupsafe import Markup
 
 from activities.models import SavedView
 
@@ -147,3 +149,29 @@ def test_with_a_zero_ttl_nothing_about_the_user_is_cached(signed_in, user, api, 
     through = type(user).groups.through
     through.objects.filter(user=user).delete()
     assert signed_in.get(URL).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"),
+    [
+        ("<b>Tom & Jerry's</b>", "&lt;b&gt;Tom &amp; Jerry&#39;s&lt;/b&gt;"),
+        (Markup("<b>kept</b>"), "<b>kept</b>"),
+        (42, "42"),
+        (None, "None"),
+    ],
+)
+def test_printed_values_are_escaped_as_before(value, printed):
+    template = engines["jinja2"].from_string(
+        "{{ value }}|{% set x %}{{ value }}{% endset %}{{ x }}"
+    )
+    assert template.render({"value": value}) == f"{printed}|{printed}"
+
+
+def test_a_name_with_markup_is_shown_as_text_once_escaped(signed_in, api, served):
+    from .records import FULL
+
+    served({**FULL, "commerceName": "<script>x</script> & Co"})
+    html = signed_in.get(URL).content.decode()
+    assert "&lt;script&gt;x&lt;/script&gt; &amp; Co" in html
+    assert "<script>x" not in html
+    assert "&amp;lt;" not in html
