@@ -43,10 +43,14 @@ def escape_output(value) -> str:
     code; a 100-row table prints about 6,000 values, and that wrapping was a third of
     its rendering time. Text printed by `{{ }}` goes straight into the page (Jinja2
     marks whole buffers of output safe itself), so the wrapper is not needed there.
-    Anything but a plain str goes through `markupsafe.escape`, `__html__` and all.
+    `Markup` is printed as it is; anything else goes through `markupsafe.escape`,
+    `__html__` and all.
     """
-    if value.__class__ is str and _escape_str is not None:
+    kind = value.__class__
+    if kind is str and _escape_str is not None:
         return _escape_str(value)
+    if kind is markupsafe.Markup:  # e.g. what {{ _("…") }} returns: safe as it is
+        return value
     return markupsafe.escape(value)
 
 
