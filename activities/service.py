@@ -78,19 +78,20 @@ def list_tasks(query: TaskQuery, *, refresh: bool = False, ttl: int | None = Non
     `ApiError` when the API fails and no usable copy exists.
     """
     key = cache_key(query)
-    stored = _load(cache.get(key))
+    # (fetched at, JSON): the page is decoded only if it is shown, not on every miss.
+    stored = cache.get(key)
     now = time.time()
     fresh_for = settings.ACTIVITIES_CACHE_TTL if ttl is None else ttl
     if stored is not None and not refresh and now - stored[0] < fresh_for:
         _log(query, "hit")
-        return _listing(stored, now, "cache")
+        return _listing(_load(stored), now, "cache")
 
     try:
         page = client.list_tasks(query, cache="refresh" if refresh else "miss")
     except ApiError as exc:
         if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
             _log(query, "stale")
-            return _listing(stored, now, "stale", exc)
+            return _listing(_load(stored), now, "stale", exc)
         raise
     cache.set(key, _store(now, page), timeout=settings.ACTIVITIES_STALE_TTL)
     return _listing((now, page), now, "api")
@@ -103,9 +104,7 @@ def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
     return fetched_at, _encoder.encode(page)
 
 
-def _load(stored) -> tuple[float, TaskPage] | None:
-    if stored is None:
-        return None
+def _load(stored: tuple[float, bytes]) -> tuple[float, TaskPage]:
     fetched_at, body = stored
     return fetched_at, client.parse_page(body)
 
