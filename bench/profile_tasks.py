@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime as dt
 import io
 import os
 import pstats
@@ -52,7 +53,7 @@ def supervisor():
 
     group, _ = Group.objects.get_or_create(name="Supervisors")
     group.permissions.add(Permission.objects.get(codename="view_tasks"))
-    user = User.objects.create_user(username="profile", password="profile-password-1")
+    user = User.objects.create_user(username="profile")  # force_login: no password needed
     user.groups.add(group)
     return user
 
@@ -107,8 +108,6 @@ def run(args: argparse.Namespace) -> None:
     from django.test import Client
 
     from sandbox import DEMO_KEY, generate_tasks, make_server
-
-    import datetime as dt
 
     sandbox = make_server(tasks=generate_tasks(dt.date.today(), count=args.tasks)).start()
     settings.ACTIVITIES_API_BASE_URL = sandbox.url
