@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -58,7 +58,8 @@ class FilterLinks:
         link = self._links.get((name, value))
         if link is None:
             before, after = self._around.get(name) or self._split(name)
-            pair = urlencode({name: value})
+            # As urlencode({name: value}), without building a dict and a list per link.
+            pair = f"{quote_plus(name)}={quote_plus(value)}"
             link = "?" + "&".join(part for part in (before, pair, after) if part)
             self._links[(name, value)] = link
         return link
@@ -100,6 +101,9 @@ def plain(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    if isinstance(value, int | float):
+        # What json.dumps writes for a number, without the encoder's set-up per call.
+        return repr(value)
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -126,11 +130,12 @@ def age(seconds: int) -> str:
     return ngettext("%(count)d h ago", "%(count)d h ago", count) % {"count": count}
 
 
-def relative(value: datetime | None, now: datetime) -> str:
+def relative(value: datetime | None, now: datetime, texts: dict | None = None) -> str:
     """'in 2 h', '3 days ago', 'in 25 min', 'now' ('en 2 h', 'hace 3 días', 'ahora').
 
     How far `value` is from `now`. Each text is made once per language and kept: a
-    table repeats the same few dozen.
+    table repeats the same few dozen. `texts` is `_relative_texts()`, passed in by a
+    caller that formats many (finding the active language costs more than the rest).
     """
     if value is None:
         return ""
@@ -145,7 +150,7 @@ def relative(value: datetime | None, now: datetime) -> str:
         unit, count = "h", int(seconds // 3600)
     else:
         unit, count = "day", int(seconds // 86400)
-    texts = _relative_texts()
+    texts = _relative_texts() if texts is None else texts
     key = (unit, ahead, count)
     text = texts.get(key)
     if text is None:
@@ -255,6 +260,7 @@ class RowFormatter:
         self.weekdays, self.months = l10n.names()
         self.codes = presenter.code_words()
         self.words = _row_words()
+        self.relative_texts = _relative_texts()
         self.links = FilterLinks(request)
 
     def rows(self, tasks) -> list[Row]:
@@ -266,7 +272,7 @@ class RowFormatter:
             row.scheduled_iso = task.scheduled_at.isoformat()
             row.scheduled = self.short(task.scheduled_at)
             row.scheduled_full = self.when(task.scheduled_at)
-            row.relative = relative(task.scheduled_at, self.now)
+            row.relative = relative(task.scheduled_at, self.now, self.relative_texts)
             if ", " in row.scheduled:
                 # Another day: the date says enough in the row, "3 days ago" is a tooltip.
                 row.scheduled_full = f"{row.scheduled_full} ({row.relative})"

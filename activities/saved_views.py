@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import api, service
+from . import api, service, user_cache
 from .access import supervisor_required
 from .forms import TaskFilterForm, validate_list_query
 from .models import (
@@ -132,7 +132,9 @@ def _save(form: forms.ModelForm) -> SavedView | None:
 
 
 def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
-    """What `_saved_views.html` needs, as the template variable `saved`. One query.
+    """What `_saved_views.html` needs, as the template variable `saved`.
+
+    No query while the user's views are cached (activities/user_cache.py), else one.
 
     - `mine`: the user's views; `team`: other users' shared views (owner preloaded).
     - `query`: the current filters, normalised; `current_id`: the id of the first view
@@ -142,9 +144,7 @@ def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
     """
     user = request.user
     query = normalise_query(request.GET)
-    views = list(
-        SavedView.objects.filter(Q(owner=user) | Q(shared=True), page=page).select_related("owner")
-    )
+    views = [v for v in user_cache.sidebar_views(user) if v.page == page]
     mine = [v for v in views if v.owner_id == user.pk]
     team = [v for v in views if v.owner_id != user.pk]
     current = next((v for v in mine + team if v.query == query), None)

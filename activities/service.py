@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+import msgspec
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -26,8 +27,9 @@ from .api import ApiError, TaskPage, TaskQuery
 
 logger = logging.getLogger(__name__)
 
-# Bump when TaskPage's shape changes, so old pickles are never read back.
-CACHE_VERSION = 2
+# Bump when TaskPage's shape or the stored form changes, so old entries are never read
+# back. 3: the page is stored as JSON (`_store`), not pickled.
+CACHE_VERSION = 3
 
 # The status tabs above the list: (status parameter, label); "" is All. The labels are
 # lazy: they are read while a page renders, in that request's language.
@@ -41,6 +43,9 @@ STATUS_TABS = (
 
 # Shared by all requests: tab counts are I/O-bound API calls made side by side.
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activities")
+_encoder = msgspec.json.Encoder()
+# Seconds by which the tabs' counts must be older than the list for the page to say so.
+COUNTS_AGE_SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,33 +71,50 @@ def cache_key(query: TaskQuery) -> str:
     return f"activities:tasks:v{CACHE_VERSION}:{digest}"
 
 
-def list_tasks(query: TaskQuery, *, refresh: bool = False, local_copy: bool = True) -> Listing:
+def list_tasks(
+    query: TaskQuery, *, refresh: bool = False, ttl: int | None = None, local_copy: bool = True
+) -> Listing:
     """Return the page for `query`, from the cache when fresh enough.
 
-    `refresh` skips the cached copy (but still stores the new answer). When the API fails
-    and no cached copy is young enough, the local copy answers if it covers the view
+    A copy is fresh for `ttl` seconds (ACTIVITIES_CACHE_TTL when None). `refresh`
+    skips the cached copy (but still stores the new answer). When the API fails and no
+    cached copy is young enough, the local copy answers if it covers the view
     (`local_copy`, see `_from_local_copy`). Raises the client's `ApiError` when the API
     fails and no usable copy exists.
     """
     key = cache_key(query)
+    # (fetched at, JSON): the page is decoded only if it is shown, not on every miss.
     stored = cache.get(key)
     now = time.time()
-    if stored is not None and not refresh and now - stored[0] < settings.ACTIVITIES_CACHE_TTL:
+    fresh_for = settings.ACTIVITIES_CACHE_TTL if ttl is None else ttl
+    if stored is not None and not refresh and now - stored[0] < fresh_for:
         _log(query, "hit")
-        return _listing(stored, now, "cache")
+        return _listing(_load(stored), now, "cache")
 
     try:
         page = client.list_tasks(query, cache="refresh" if refresh else "miss")
     except ApiError as exc:
         if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
             _log(query, "stale")
-            return _listing(stored, now, "stale", exc)
+            return _listing(_load(stored), now, "stale", exc)
         local = _from_local_copy(query, exc) if exc.stale_ok and local_copy else None
         if local is None:
             raise
         return local
-    cache.set(key, (now, page), timeout=settings.ACTIVITIES_STALE_TTL)
+    cache.set(key, _store(now, page), timeout=settings.ACTIVITIES_STALE_TTL)
     return _listing((now, page), now, "api")
+
+
+def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
+    # JSON through msgspec rather than a pickle of the records: about 10 times cheaper
+    # to write and no slower to read back (bench/README.md, "Profile"); JSON rather
+    # than msgpack, which would turn every time's UTC offset into +00:00.
+    return fetched_at, _encoder.encode(page)
+
+
+def _load(stored: tuple[float, bytes]) -> tuple[float, TaskPage]:
+    fetched_at, body = stored
+    return fetched_at, client.parse_page(body)
 
 
 def _listing(stored: tuple[float, TaskPage], now: float, source: str, error=None) -> Listing:
@@ -116,15 +138,14 @@ def _log(query: TaskQuery, outcome: str) -> None:
     )
 
 
-def list_with_counts(
-    query: TaskQuery, *, refresh: bool = False
-) -> tuple[Listing, dict[str, int | None]]:
+def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listing, Counts]:
     """The page for `query`, and how many tasks each status tab would show.
 
     Each tab's count is a `per_page=1` call with that status and the other filters,
-    made at the same time as the list call and cached like it, so the page costs
-    about one API round trip. The list's own total fills its tab. A count that
-    fails is None; a list that fails raises as `list_tasks` does.
+    made at the same time as the list call and cached for ACTIVITIES_COUNTS_TTL
+    (the same for every page of the view), so the page costs about one API round
+    trip. The list's own total fills its tab. A count that fails is None; a list
+    that fails raises as `list_tasks` does. The counts are a `Counts`.
     """
     count_queries = {
         status: replace(query, status=status, page=1, per_page=1)
@@ -140,13 +161,36 @@ def list_with_counts(
         listing = list_tasks(query, refresh=refresh)
     if listing.source == "mirror":
         return listing, _local_counts(query, listing)
-    counts: dict[str, int | None] = {query.status: listing.page.meta.total}
-    for status, future in others.items():
+    return listing, _counts(listing, query.status, others)
+
+
+class Counts(dict):
+    """{status: count or None}, and `as_of`: when the oldest count was fetched, if that
+    was before the list (aware UTC datetime), else None."""
+
+    as_of: datetime | None = None
+
+
+def _counts(listing: Listing, status: str, others: dict) -> Counts:
+    """The tabs' counts: the list's own total for its tab, the other calls' for theirs.
+
+    Counts are kept longer than lists (ACTIVITIES_COUNTS_TTL), so they may be older
+    than the list; the page then says from when (`as_of`).
+    """
+    counts = Counts({status: listing.page.meta.total})
+    oldest = listing.fetched_at
+    for other, future in others.items():
         try:
-            counts[status] = future.result().page.meta.total
+            found = future.result()
         except ApiError:
-            counts[status] = None
-    return listing, counts
+            counts[other] = None
+        else:
+            counts[other] = found.page.meta.total
+            oldest = min(oldest, found.fetched_at)
+    # Calls made side by side start within moments of each other: not worth a word.
+    if (listing.fetched_at - oldest).total_seconds() >= COUNTS_AGE_SHOWN:
+        counts.as_of = oldest
+    return counts
 
 
 def _submit(query: TaskQuery, refresh: bool):
@@ -154,7 +198,8 @@ def _submit(query: TaskQuery, refresh: bool):
     context = contextvars.copy_context()
     # Counts never read the local copy here: worker threads would each hold a database
     # connection; a list answered from the copy counts from it in one query instead.
-    return _pool.submit(context.run, list_tasks, query, refresh=refresh, local_copy=False)
+    ttl = settings.ACTIVITIES_COUNTS_TTL
+    return _pool.submit(context.run, list_tasks, query, refresh=refresh, ttl=ttl, local_copy=False)
 
 
 # --- The local copy (mirror/), when the API is down -------------------------------------------
@@ -180,10 +225,10 @@ def _from_local_copy(query: TaskQuery, error: ApiError) -> Listing | None:
     return _listing((fetched, page), now, "mirror", error)
 
 
-def _local_counts(query: TaskQuery, listing: Listing) -> dict[str, int | None]:
+def _local_counts(query: TaskQuery, listing: Listing) -> Counts:
     from mirror import local
 
     try:
-        return dict(local.status_counts(query))
+        return Counts(local.status_counts(query))
     except DatabaseError:
-        return {query.status: listing.page.meta.total}
+        return Counts({query.status: listing.page.meta.total})

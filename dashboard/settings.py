@@ -98,6 +98,12 @@ ACTIVITIES_READYZ_TTL = env_float("ACTIVITIES_READYZ_TTL", 5.0)
 ACTIVITIES_CACHE_TTL = env_int("ACTIVITIES_CACHE_TTL", 30)
 # ... and may still be shown, marked as old, while the API is failing.
 ACTIVITIES_STALE_TTL = env_int("ACTIVITIES_STALE_TTL", 900)
+# Seconds the status tabs' counts are reused: they change slowly and do not depend on
+# the page number, so paging through a view asks for them once.
+ACTIVITIES_COUNTS_TTL = env_int("ACTIVITIES_COUNTS_TTL", 120)
+# Seconds a user's permission and sidebar of saved views are reused (activities/user_cache.py);
+# a change drops them at once in this process and, with Redis, everywhere.
+ACTIVITIES_USER_CACHE_TTL = env_int("ACTIVITIES_USER_CACHE_TTL", 60)
 # Channels offered in the filter besides SALESMAN and CALLCENTER, e.g. "WHATSAPP,EMAIL".
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
 # Where "/" lands when the user has no default view: a preset of activities/ranges.py
