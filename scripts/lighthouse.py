@@ -238,9 +238,7 @@ def run_lighthouse(binary: str, url: str, cookies: dict, out: Path, log: Path) -
 
 
 def scores(report: dict) -> dict[str, int]:
-    return {
-        name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES
-    }
+    return {name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES}
 
 
 def flagged(report: dict) -> list[str]:
