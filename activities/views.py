@@ -23,7 +23,7 @@ from .api_errors import error_response, log_failure
 from .formatting import RowFormatter, querystring
 from .forms import TaskFilterForm
 from .paging import Pager
-from .ranges import RANGE_TOKENS
+from .ranges import RANGE_TOKENS, token_label
 from .saved_views import default_view_url, sidebar_context
 
 TEMPLATE = "activities/task_list.html"
@@ -77,10 +77,33 @@ def _wants_canonical_url(request: HttpRequest) -> bool:
 
 def _canonical_redirect(request: HttpRequest) -> HttpResponse:
     """To the same view without blanks or refresh=1, refreshing the cache first if asked."""
-    response = redirect(request.path + querystring(request, refresh=None))
+    changes = {"refresh": None}
+    if _dates_replace_preset(request):
+        changes["range"] = None
+    response = redirect(request.path + querystring(request, **changes))
     if request.GET.get("refresh") == "1":
         _refresh(request)
     return response
+
+
+def _dates_replace_preset(request: HttpRequest) -> bool:
+    """True, with a message saying so, when the filter bar sent dates and a preset.
+
+    "/" lands on `range=today`, so a supervisor who types dates into the filter bar
+    has "When" still on Today: the dates typed last win. A hand-written URL with both
+    (no blanks) still gets the form error: precedence is only assumed for the bar.
+    """
+    data = request.GET
+    preset = data.get("range", "")
+    has_blanks = any(value == "" for value in data.values())
+    if not (has_blanks and preset and (data.get("scheduled_from") or data.get("scheduled_to"))):
+        return False
+    label = token_label(preset) if preset in RANGE_TOKENS else preset
+    messages.info(
+        request,
+        gettext("The dates you entered replaced the preset “%(preset)s”.") % {"preset": label},
+    )
+    return True
 
 
 def _list_context(request: HttpRequest, form: TaskFilterForm) -> dict:

@@ -122,6 +122,35 @@ def test_a_submitted_form_with_empty_fields_redirects_to_a_clean_bookmark(signed
     assert api.request_log == []
 
 
+# What the filter bar sends after "/" landed on today and the supervisor typed dates:
+# every field, blanks included, with "When" still on Today.
+FILTER_BAR_WITH_DATES = (
+    "?status=&result_status=&channel=&range=today&scheduled_from=2026-11-02"
+    "&scheduled_to=2026-11-03&external_commerce_id=&external_operator_id=&per_page=20"
+)
+
+
+def test_dates_typed_in_the_filter_bar_replace_the_preset(signed_in, api):
+    response = signed_in.get(URL + FILTER_BAR_WITH_DATES)
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        URL + "?scheduled_from=2026-11-02&scheduled_to=2026-11-03&per_page=20"
+    )
+    page = signed_in.get(response["Location"])
+    assert page.status_code == 200
+    assert "The dates you entered replaced the preset “Today”." in page.content.decode()
+    assert 'name="scheduled_from" value="2026-11-02"' in page.content.decode()
+
+
+def test_a_url_with_a_preset_and_dates_but_no_blanks_is_still_a_form_error(signed_in, api):
+    response = signed_in.get(URL + "?range=today&scheduled_from=2026-11-02&scheduled_to=2026-11-03")
+
+    assert response.status_code == 400
+    assert "Choose a preset range or dates, not both." in response.content.decode()
+    assert api.request_log == []
+
+
 def test_the_form_shows_the_current_filters(signed_in, api):
     html = signed_in.get(URL, {"channel": "CALLCENTER", "scheduled_from": "2026-11-01"}).content
     html = html.decode()

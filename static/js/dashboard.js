@@ -19,6 +19,20 @@
     });
   }
 
+  // Typing a date in the filter bar means "these dates": "When" goes to its empty
+  // option ("Any time") so that the preset "/" landed on does not conflict with them.
+  // Without this, the server drops the preset from the bar's submission all the same.
+  var when = document.getElementById("id_range");
+  ["id_scheduled_from", "id_scheduled_to"].forEach(function (id) {
+    var input = document.getElementById(id);
+    if (!when || !input) return;
+    function clearPreset() {
+      if (input.value) when.value = "";
+    }
+    input.addEventListener("input", clearPreset);
+    input.addEventListener("change", clearPreset);
+  });
+
   // Auto-refresh every minute, opt-in and remembered; new rows are highlighted.
   var toggle = document.querySelector("[data-auto-refresh]");
   var results = document.getElementById("results");

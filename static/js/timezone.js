@@ -3,9 +3,10 @@
  * shown in it (activities/timezones.py). Progressive enhancement: without it the
  * server's zone is used, and the header says which ("Times in …").
  *
- * Never reloads: the sign-in page sets the cookie before its form is sent, so the
- * first page after signing in already comes in the browser's zone. A page shown
- * before the cookie existed says its zone and is right from the next page on.
+ * Never reloads: the cookie is set on the first click or form submission (the sign-in
+ * form's among them), so the first page after signing in already comes in the
+ * browser's zone. A page shown before the cookie existed says its zone and is right
+ * from the next page on.
  */
 (function () {
   "use strict";
@@ -39,7 +40,9 @@
     }
   }
 
-  remember();
-  // Again on submit, in case the zone changed while the page was open.
+  // Only the next request needs the cookie, and it starts from a click or a form: asking
+  // the browser for its zone then, not while the page loads, keeps that lookup (it
+  // loads the zone data) out of a phone's first second.
+  document.addEventListener("click", remember, true);
   document.addEventListener("submit", remember, true);
 })();

@@ -151,3 +151,22 @@ def test_auto_refresh_keeps_the_view_and_highlights_new_rows(e2e, page, served, 
 
     page.reload()  # the choice is remembered
     expect(page.get_by_label("Auto-refresh every minute")).to_be_checked()
+
+
+def test_dates_typed_after_landing_on_today_just_work(e2e, page):
+    page.goto(e2e.url + "/")
+    sign_in(page, PASSWORD)
+    assert params(page.url) == {"range": ["today"]}
+
+    # "When" still says Today: typing a date sets it to "Any time" (dashboard.js).
+    day = (timezone.localdate(timezone=SANTIAGO) - timedelta(days=2)).isoformat()
+    page.get_by_label("Scheduled from").fill(day)
+    page.get_by_label("Scheduled to").fill(day)
+    expect(page.get_by_label("When", exact=True)).to_have_value("")
+    page.get_by_role("button", name="Apply filters").click()
+
+    expect(page.locator("tbody.task").first).to_be_visible()
+    query = params(page.url)
+    assert "range" not in query
+    assert query["scheduled_from"] == [day] and query["scheduled_to"] == [day]
+    assert shown_days(page) == {day}

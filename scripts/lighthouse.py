@@ -1,0 +1,299 @@
+"""Lighthouse's scores for the 100-row task list, in production mode under gunicorn.
+
+    ./scripts/lighthouse                   installs Lighthouse, then runs this
+    .venv/bin/python scripts/lighthouse.py --lighthouse DIR/node_modules/.bin/lighthouse
+
+A manual check (bench/README.md, "Lighthouse"), not part of the tests or CI. It starts
+the sandbox API and gunicorn (gunicorn.conf.py, two workers) on free loopback ports in
+production mode (DJANGO_DEBUG=false, a generated secret key, collectstatic done) over
+plain HTTP (DJANGO_HTTPS=false), signs a supervisor in through the login form, and runs
+Lighthouse (mobile preset, Debian's Chromium) on /tasks/?per_page=100 with that
+session's cookies, `--runs` times, keeping the best. It prints the scores of
+performance, accessibility and best practices, and every audit that cost points.
+
+Exit status: 0 when all three are 100, 1 when one is not, 2 when it could not run.
+Every process it starts is stopped before it exits; every request goes to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess  # nosec B404
+import sys
+import tempfile
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+USERNAME = "lighthouse"
+PAGE = "/tasks/?per_page=100"
+CATEGORIES = ("performance", "accessibility", "best-practices")
+CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
+
+CREATE_SUPERVISOR = """
+import os
+from django.contrib.auth.models import Group, User
+from activities.access import GROUP
+user = User.objects.create_user(os.environ["LH_USER"], password=os.environ["LH_PASSWORD"])
+user.groups.add(Group.objects.get(name=GROUP))
+"""
+
+
+class Failed(Exception):
+    """The check could not run; the message says why."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def tail(log: Path, lines: int = 25) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    return "(no log)"
+
+
+class Processes:
+    """Child processes, each in its own process group, all stopped by `stop_all()`."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen] = []
+
+    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+        # Fixed arguments (our interpreter, or the Lighthouse we installed): no shell.
+        process = subprocess.Popen(  # noqa: S603  # nosec B603
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.running.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.running:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.running.clear()
+
+
+def request(
+    port: int, method: str, path: str, cookies: dict[str, str], form: dict | None = None
+) -> tuple[int, str]:
+    """One request as a browser would send it; Set-Cookie lands in `cookies`."""
+    headers = {"Host": HOST}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                cookies[name] = morsel.value
+        return response.status, text
+    finally:
+        connection.close()
+
+
+def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Failed(f"a server on port {port} exited:\n{tail(log)}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if request(port, "GET", path, {})[0] == 200:
+                return
+        time.sleep(0.2)
+    raise Failed(f"nothing answered on port {port} within 90 s:\n{tail(log)}")
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    # Our own interpreter and manage.py with fixed arguments.
+    done = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise Failed(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+
+
+def django_env(workdir: Path, sandbox: int, password: str) -> dict[str, str]:
+    """Production settings, except plain HTTP: everything here is on loopback."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ACTIVITIES_", "DJANGO_", "GUNICORN_"))
+        and key not in ("DATABASE_URL", "CACHE_URL", "REDIS_URL", "WEB_CONCURRENCY")
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'lighthouse.sqlite3'}",
+        DJANGO_STATIC_ROOT=str(workdir / "static"),
+        ACTIVITIES_API_BASE_URL=f"http://{HOST}:{sandbox}",
+        ACTIVITIES_API_KEY="sandbox-demo-key",
+        DJANGO_DEBUG="false",
+        DJANGO_HTTPS="false",
+        DJANGO_ALLOWED_HOSTS=HOST,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        WEB_CONCURRENCY="2",
+        LH_USER=USERNAME,
+        LH_PASSWORD=password,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_servers(procs: Processes, workdir: Path, password: str) -> int:
+    """Start the sandbox and gunicorn; return gunicorn's port once both answer."""
+    sandbox, dashboard = free_port(), free_port()
+    log = workdir / "sandbox.log"
+    command = [sys.executable, "-m", "sandbox", "--host", HOST, "--port", str(sandbox)]
+    process = procs.start(command, dict(os.environ), log)
+    wait_for(sandbox, "/_sandbox/stats", process, log)
+
+    env = django_env(workdir, sandbox, password)
+    manage(env, "collectstatic", "--noinput")
+    manage(env, "migrate", "--noinput")
+    manage(env, "shell", "-c", CREATE_SUPERVISOR)
+    log = workdir / "gunicorn.log"
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    process = procs.start(command + ["--bind", f"{HOST}:{dashboard}"], env, log)
+    wait_for(dashboard, "/healthz", process, log)
+    return dashboard
+
+
+def sign_in(port: int, password: str) -> dict[str, str]:
+    """The cookies of a signed-in browser (session, CSRF, and the time zone chosen)."""
+    cookies: dict[str, str] = {}
+    status, html = request(port, "GET", "/accounts/login/", cookies)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if status != 200 or not match:
+        raise Failed(f"the login page answered {status} without a form")
+    form = {"csrfmiddlewaretoken": match.group(1), "username": USERNAME, "password": password}
+    status, _ = request(port, "POST", "/accounts/login/", cookies, form)
+    if status != 302 or "sessionid" not in cookies:
+        raise Failed(f"signing in answered {status}, not a redirect with a session")
+    status, _ = request(port, "GET", PAGE, cookies)
+    if status != 200:
+        raise Failed(f"{PAGE} answered {status} to the signed-in session")
+    return cookies
+
+
+def run_lighthouse(binary: str, url: str, cookies: dict, out: Path, log: Path) -> dict:
+    """One Lighthouse pass (mobile, its default preset); returns its JSON report."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    command = [
+        binary,
+        url,
+        "--only-categories=" + ",".join(CATEGORIES),
+        f"--chrome-flags={CHROME_FLAGS}",
+        "--extra-headers=" + json.dumps(headers),
+        "--output=json",
+        f"--output-path={out}",
+        "--quiet",
+    ]
+    env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
+    procs = Processes()
+    try:
+        process = procs.start(command, env, log)
+        process.wait(timeout=300)
+    finally:
+        procs.stop_all()
+    if process.returncode != 0 or not out.exists():
+        raise Failed(f"Lighthouse failed ({process.returncode}):\n{tail(log)}")
+    return json.loads(out.read_text())
+
+
+def scores(report: dict) -> dict[str, int]:
+    return {name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES}
+
+
+def flagged(report: dict) -> list[str]:
+    """The audits that cost points, as one line each, worst first."""
+    lines = []
+    for name in CATEGORIES:
+        for ref in report["categories"][name]["auditRefs"]:
+            audit = report["audits"][ref["id"]]
+            score = audit.get("score")
+            if ref["weight"] > 0 and score is not None and score < 1:
+                value = audit.get("displayValue", "")
+                lines.append((score, f"  {name}: {audit['title']} ({score:.2f}) {value}"))
+    return [line for _, line in sorted(lines)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lighthouse", required=True, help="the lighthouse executable")
+    parser.add_argument("--runs", type=int, default=2, help="passes; the best is kept")
+    parser.add_argument("--keep", type=Path, help="copy the best JSON report here")
+    args = parser.parse_args()
+
+    procs = Processes()
+    workdir = Path(tempfile.mkdtemp(prefix="lighthouse-"))
+    password = secrets.token_urlsafe(16)
+    try:
+        print(f"load average before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
+        port = start_servers(procs, workdir, password)
+        cookies = sign_in(port, password)
+        url = f"http://{HOST}:{port}{PAGE}"
+        reports = []
+        for run in range(1, args.runs + 1):
+            out = workdir / f"report-{run}.json"
+            report = run_lighthouse(args.lighthouse, url, cookies, out, workdir / "lh.log")
+            reports.append(report)
+            print(f"pass {run}: {scores(report)}", file=sys.stderr)
+        best = max(reports, key=lambda report: sum(scores(report).values()))
+        if args.keep:
+            args.keep.write_text(json.dumps(best))
+    except Failed as exc:
+        print(f"lighthouse: could not run: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        procs.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"Lighthouse {best['lighthouseVersion']}, mobile, {PAGE} (best of {args.runs}):")
+    for name, score in scores(best).items():
+        print(f"  {name}: {score}")
+    lines = flagged(best)
+    if lines:
+        print("Audits that cost points:")
+        print("\n".join(lines))
+    return 0 if all(score == 100 for score in scores(best).values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
