@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import http.client
 import http.cookies
 import importlib.util
+import io
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,7 +40,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"  # never anything else: the load stays on this machine
+if str(ROOT) not in sys.path:  # run as `python bench/run.py`: bench/ is on the path, not ROOT
+    sys.path.insert(0, str(ROOT))
+
+from bench.procs import (  # noqa: E402
+    HOST,  # never anything else: the load stays on this machine
+    Processes,
+    children_of,
+    cpu_seconds,
+    free_port,
+    log_tail,
+    reset_peak_rss,
+    status_kib,
+)
+
 TASKS_PATH = "/api/integration/activities/tasks"
 API_KEY = "sandbox-demo-key"
 USERNAME = "bench"
@@ -77,80 +91,6 @@ class Plan:
 
 
 # --- Processes -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Processes:
-    """Child processes, each in its own process group, all stopped by `stop_all()`."""
-
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, command: list[str], **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, **kwargs)  # noqa: S603
-        self.running.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in self.running:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.running.clear()
-
-
-def children_of(pid: int) -> list[int]:
-    """The ids of the processes whose parent is `pid` (gunicorn's workers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces: split after it.
-        if int(stat.rpartition(")")[2].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def status_kib(pid: int, key: str) -> int:
-    """A `kB` figure of /proc/<pid>/status, e.g. VmHWM (peak resident memory)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise BenchError(f"/proc/{pid}/status has no {key}")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time the processes have used so far."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def log_tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def start_sandbox(procs: Processes, plan: Plan, logs: Path) -> tuple[int, subprocess.Popen]:
@@ -258,7 +198,7 @@ def start_dashboard(
     if plan.workers:
         command += ["--workers", str(plan.workers)]
     log = logs / f"gunicorn-{name}.log"
-    process = procs.start(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    process = procs.start(command, env=env, log=log)
     return Dashboard(name, port, process, log)
 
 
@@ -343,23 +283,36 @@ class Client:
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
 
-    def stream(self, path: str) -> tuple[int, float, float, int, int]:
-        """GET `path` reading it as it streams: status, time to first byte, total time,
-        bytes and lines."""
+    def stream(self, path: str) -> Streamed:
+        """GET `path` reading it as it streams, keeping the body for a look afterwards."""
         connection = self._open()
         started = time.perf_counter()
         connection.request("GET", path, headers=self.headers)
         response = connection.getresponse()
         first_byte = None
-        size = lines = 0
+        chunks = []
         while chunk := response.read1(1 << 16):
             if first_byte is None:
                 first_byte = time.perf_counter() - started
-            size += len(chunk)
-            lines += chunk.count(b"\n")
+            chunks.append(chunk)
         total = time.perf_counter() - started
         self.close()
-        return response.status, first_byte or total, total, size, lines
+        return Streamed(response.status, first_byte or total, total, b"".join(chunks))
+
+
+@dataclass
+class Streamed:
+    status: int
+    first_byte: float
+    seconds: float
+    body: bytes
+
+    def csv_rows(self) -> int:
+        """Data rows of a CSV body (a quoted cell may hold line breaks), less the header."""
+        text = self.body.decode("utf-8-sig", errors="replace")
+        sample = text[:4096]
+        delimiter = ";" if sample.count(";") > sample.count(",") else ","
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(text), delimiter=delimiter)) - 1)
 
 
 def sign_in(port: int, password: str) -> str:
@@ -515,14 +468,20 @@ class Export:
 
 def time_export(dashboard: Dashboard, cookie: str, plan: Plan) -> Export:
     client = Client(dashboard.port, {"Cookie": cookie})
-    status, first_byte, total, size, lines = client.stream("/tasks/export.csv")
-    if status != 200:
-        raise BenchError(f"/tasks/export.csv answered HTTP {status}")
-    rows = lines - 1  # the header
+    # The workers' peak memory from now on: the export's, not an earlier page's.
+    reset_peak_rss(dashboard.workers)
+    reply = client.stream("/tasks/export.csv")
+    if reply.status != 200:
+        raise BenchError(f"/tasks/export.csv answered HTTP {reply.status}")
+    rows = reply.csv_rows()
     if rows != plan.tasks:
         raise BenchError(f"the export held {rows} rows, not {plan.tasks}")
-    peak = max(status_kib(pid, "VmHWM") for pid in dashboard.workers)
-    return Export(total, first_byte, rows, size, peak)
+    return Export(reply.seconds, reply.first_byte, rows, len(reply.body), peak_kib(dashboard))
+
+
+def peak_kib(dashboard: Dashboard) -> int:
+    """The largest VmHWM (peak resident memory) among the dashboard's workers."""
+    return max((status_kib(pid, "VmHWM") or 0 for pid in dashboard.workers), default=0)
 
 
 @dataclass
