@@ -121,18 +121,18 @@ def reset_peak_rss(pids: list[int]) -> None:
 
 
 def wait_with_peak(process: subprocess.Popen, timeout: float) -> tuple[int, int] | None:
-    """Wait for `process` to exit: its exit status and peak resident memory in KiB (as
-    `/usr/bin/time -v` reports it: the kernel's ru_maxrss for the child); None when it is
-    still running after `timeout` seconds."""
+    """Wait for `process` to exit: its exit status and peak resident memory in KiB; None
+    when it is still running after `timeout` seconds.
+
+    The peak is its VmHWM, read every 20 ms while it runs (the last reading is at most
+    20 ms before it exits). Not the kernel's ru_maxrss of the child: that also counts
+    the memory of the parent it was forked from, before its exec."""
     deadline = time.monotonic() + timeout
+    peak = 0
     while True:
-        try:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        except ChildProcessError:  # already reaped by someone else: no figure left
-            return process.wait(), 0
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage.ru_maxrss
+        peak = max(peak, status_kib(process.pid, "VmHWM") or 0)
+        if process.poll() is not None:
+            return process.returncode, peak
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.02)
