@@ -798,12 +798,14 @@ from activities import api
 from mirror.models import TaskRecord
 from mirror.records import row_values
 from sandbox import generate_tasks
-parse = getattr(api, "parse_task", None)
+try:
+    from mirror.records import digest
+except ImportError:
+    digest = None
+# One record of the API's JSON to a Task, by whichever name this tree's client gives it.
+parse = getattr(api, "task_from_dict", None) or getattr(api, "parse_task", None)
 if parse is None:
-    from activities.client import parse_page
-    def parse(task):
-        meta = {"page": 1, "per_page": 1, "total": 1, "totalPages": 1}
-        return parse_page({"data": [task], "meta": meta}).tasks[0]
+    from activities.client import parse_task as parse
 today, now = timezone.localdate(), timezone.now()
 day, month = int(os.environ["BENCH_DAY"]), int(os.environ["BENCH_MONTH"])
 template = [
@@ -830,6 +832,8 @@ with transaction.atomic():
             values["data"] = copy.copy(values["data"])
             values["data"]["id"] = key
             values["data"]["scheduledAt"] = values["scheduled_at"].isoformat()
+            if digest is not None and "digest" in values:
+                values["digest"] = digest(values["data"])
             if back == 0 and values.get("operator_external_id"):
                 operators[values["operator_external_id"]] += 1
             batch.append(TaskRecord(id=key, last_seen_at=now, **values))
@@ -1294,17 +1298,20 @@ class Run:
     workdir: Path
     password: str
     today: dt.date
+    sync_url: str = ""
 
     def sync_sandbox(self, env: dict[str, str]) -> dict[str, str]:
         """The environment pointed at a sandbox of `plan.sync_tasks` tasks (the same one
         under --quick, another in the full run)."""
         if self.plan.sync_tasks == self.plan.tasks:
             return env
-        say(f"starting a second sandbox for the syncer ({self.plan.sync_tasks:,} tasks)")
-        port, _ = start_sandbox(
-            self.procs, self.plan, self.workdir, self.plan.sync_tasks, "sandbox-sync"
-        )
-        return {**env, "ACTIVITIES_API_BASE_URL": f"http://{HOST}:{port}"}
+        if not self.sync_url:  # one for both databases
+            say(f"starting a second sandbox for the syncer ({self.plan.sync_tasks:,} tasks)")
+            port, _ = start_sandbox(
+                self.procs, self.plan, self.workdir, self.plan.sync_tasks, "sandbox-sync"
+            )
+            self.sync_url = f"http://{HOST}:{port}"
+        return {**env, "ACTIVITIES_API_BASE_URL": self.sync_url}
 
     def sqlite_rows(
         self, env: dict[str, str], uncached: Dashboard, production: Dashboard, cookie: str
