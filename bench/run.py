@@ -1,13 +1,15 @@
 """Benchmark the dashboard against the Integration API itself, on this machine.
 
-    .venv/bin/python bench/run.py           # the full run, about three minutes
-    .venv/bin/python bench/run.py --quick   # a few seconds: proves it still works
+    .venv/bin/python bench/run.py           # the full run, about ten minutes
+    .venv/bin/python bench/run.py --quick   # under a minute: proves it still works
 
 It starts the sandbox API with a fixed added latency and the dashboard under gunicorn
 (gunicorn.conf.py, as in production), signs in once, measures, stops everything, and
 prints a Markdown table with each figure beside its target. bench/README.md says what
 each row means. Every request goes to 127.0.0.1 only, and every loop is bounded in
-count and time.
+count and time. The local-copy rows also run `manage.py sync_tasks`, fill the copy, and
+(full run) repeat both on a throw-away PostgreSQL from `scripts/services`. A row whose
+feature this tree lacks says "not available" instead of measuring.
 
 Exit status: 0 when everything was measured, whether or not the targets were met; 1
 when something broke (a server did not start, a page did not answer 200, an export
