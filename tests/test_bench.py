@@ -58,6 +58,7 @@ ROWS = (
 )
 
 
+@pytest.mark.slow
 def test_the_quick_benchmark_prints_its_table_with_every_row():
     done = subprocess.run(
         [sys.executable, "bench/run.py", "--quick"],
