@@ -1,0 +1,1 @@
+"""The task list over the Integration API: its views, client, exports and saved views."""

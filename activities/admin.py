@@ -1,3 +1,5 @@
+"""The admin pages for what users keep: saved views and preferences."""
+
 from django.contrib import admin
 
 from .models import SavedView, UserPreference

@@ -1,20 +1,26 @@
 """The filter form: its field names are the API's query parameters.
 
-A plain `forms.Form` rather than a django-filter `FilterSet`: without a model a
-FilterSet cannot be built (it reaches for a manager) and its `.qs` is useless, so
-its only gain would be widgets Django already has.
+The live list filters an API, not a QuerySet, so this is a plain `forms.Form`.
+django-filter works without a model only with `filter_queryset` overridden (the stock
+one asserts a QuerySet) and every filter given an explicit label, and its maintainers
+support it for QuerySets only (django-filter issue 1278): its only gain here would be
+widgets Django already has. The local copy of the tasks is a QuerySet, and there
+django-filter is the natural tool.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from . import client, l10n, ranges
+from . import api as client
+from . import l10n, ranges
 from .formatting import humanize
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)
@@ -41,6 +47,19 @@ FILTER_NAMES = (
 )
 
 
+def refuse_control_characters(value: str) -> None:
+    """Raise ValidationError when an id holds a control or undecodable character.
+
+    CR, LF, ESC and the other C0/C1 controls (Unicode category Cc) can split a log
+    line or a CSV cell; U+FFFD is what Django leaves of bytes that were not UTF-8
+    (`%ff`). Neither is part of any real id. (NUL is refused by Django already.)
+    """
+    if any(ch == "\ufffd" or unicodedata.category(ch) == "Cc" for ch in value):
+        raise forms.ValidationError(
+            gettext_lazy("Use letters, digits and punctuation only."), code="control_character"
+        )
+
+
 def _choices(values, empty_label: str) -> list[tuple[str, str]]:
     # The same words as the rows' badges ("Not effective"), in the active language.
     return [("", empty_label)] + [(v, humanize(v)) for v in values]
@@ -58,18 +77,27 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+def _id_field(label: str, suggestions: str) -> forms.CharField:
+    """An optional ID filter: trimmed, at most `MAX_ID_LENGTH` characters, printable,
+    suggesting by name from the `<datalist>` `suggestions` (team/names.py, the local copy)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.TextInput(attrs={"list": suggestions, "autocomplete": "off"}),
+        max_length=MAX_ID_LENGTH,
+        strip=True,
+        validators=[refuse_control_characters],
+    )
+
+
 class TaskFilterForm(forms.Form):
     """Validates `/tasks/` query strings; `query()` turns them into a `TaskQuery`."""
 
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False)
     result_status = forms.ChoiceField(label=gettext_lazy("Result"), required=False)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)
-    external_commerce_id = forms.CharField(
-        label=gettext_lazy("Commerce ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
-    )
-    external_operator_id = forms.CharField(
-        label=gettext_lazy("Operator ID"), required=False, max_length=MAX_ID_LENGTH, strip=True
-    )
+    external_commerce_id = _id_field(gettext_lazy("Commerce ID"), "team-commerces")
+    external_operator_id = _id_field(gettext_lazy("Operator ID"), "team-operators")
     range = forms.ChoiceField(label=gettext_lazy("When"), required=False)
     scheduled_from = forms.DateField(
         label=gettext_lazy("Scheduled from"),
@@ -139,6 +167,7 @@ class TaskFilterForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        self._refuse_repeated_parameters()
         start, end = data.get("scheduled_from"), data.get("scheduled_to")
         if start and end and start > end:
             self.add_error(
@@ -155,6 +184,15 @@ class TaskFilterForm(forms.Form):
         if preset == "overdue" and data.get("status") not in ("", None, "PENDING"):
             self.add_error("status", gettext("Overdue tasks are pending ones; clear the status."))
         return data
+
+    def _refuse_repeated_parameters(self) -> None:
+        # A QueryDict keeps every value of a repeated name and `get` returns the last:
+        # `?channel=A&channel=B` would silently show channel B. No link repeats one.
+        if not hasattr(self.data, "getlist"):
+            return
+        for name in self.fields:
+            if len(self.data.getlist(name)) > 1:
+                self.add_error(name, gettext("Give this filter only once."))
 
     def query(self) -> client.TaskQuery:
         """The valid form as API parameters; days become instants in the current zone.
@@ -207,6 +245,26 @@ class TaskFilterForm(forms.Form):
         if self.resolved_range is None:
             return ""
         return ranges.describe(self.resolved_range, tz=timezone.get_current_timezone())
+
+
+def validate_list_query(query: str) -> None:
+    """Raise ValidationError, naming each wrong filter, unless `/tasks/?<query>` is valid.
+
+    Saved views call it, so that a view never stores what the task list would refuse
+    (and a default view never lands its owner on a 400 page at each sign-in).
+    """
+    form = TaskFilterForm(QueryDict(query))
+    if form.is_valid():
+        return
+    problems = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(str(e) for e in errors)
+        problems.append(f"{label}: {text}" if label else text)
+    raise forms.ValidationError(
+        gettext("These filters cannot be saved: %(problems)s") % {"problems": " ".join(problems)},
+        code="invalid_filters",
+    )
 
 
 def start_of_day(day: date | None) -> datetime | None:

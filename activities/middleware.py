@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextvars import ContextVar
 
-from .client import request_id
+# Set per incoming request below; the API client sends it upstream and logs it.
+request_id: ContextVar[str] = ContextVar("activities_request_id", default="-")
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 

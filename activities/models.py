@@ -20,22 +20,13 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 
 from . import ranges
+from .forms import FILTER_NAMES
 
-# The task list's parameters a saved view keeps, in the filter bar's order (as
-# forms.FILTER_NAMES, then per_page). `page` and `refresh` are left out on purpose: a
-# saved view opens at page 1, fresh. A copy rather than an import, so that what was
-# saved keeps its meaning whatever the filter form becomes.
-SAVED_PARAMS: tuple[str, ...] = (
-    "status",
-    "result_status",
-    "channel",
-    "range",
-    "scheduled_from",
-    "scheduled_to",
-    "external_commerce_id",
-    "external_operator_id",
-    "per_page",
-)
+# The task list's parameters a saved view keeps, in the filter bar's order. `page` and
+# `refresh` are left out on purpose: a saved view opens at page 1, fresh. Taken from the
+# form, so that a filter the bar gains can be saved too.
+# The team pages add their own `route` and `sort` (team.filters).
+SAVED_PARAMS: tuple[str, ...] = (*FILTER_NAMES, "per_page", "route", "sort")
 MAX_VALUE_LENGTH = 200
 MAX_QUERY_LENGTH = 1000
 
@@ -49,7 +40,12 @@ _PARAM_LABELS: dict[str, str] = {
     "scheduled_to": gettext_lazy("Scheduled to"),
     "range": gettext_lazy("When"),  # the filter bar's label
     "per_page": gettext_lazy("Per page"),
+    "route": gettext_lazy("Route"),
+    "sort": gettext_lazy("Sort"),
 }
+
+# The pages a saved view can belong to: (value, URL name).
+PAGES = {"tasks": "task_list", "team": "team"}
 
 # Names in the zone database that are not places a person lives in.
 _NOT_ZONES = frozenset({"Factory", "localtime", "posixrules"})
@@ -139,6 +135,14 @@ class SavedView(models.Model):
         validators=[validate_query],
         help_text=gettext_lazy("The task list's query string, e.g. status=PENDING&range=today."),
     )
+    # A saved view remembers which page it belongs to: the task list or the team overview.
+    page = models.CharField(
+        gettext_lazy("page"),
+        max_length=16,
+        default="tasks",
+        blank=True,
+        choices=[("tasks", gettext_lazy("Tasks")), ("team", gettext_lazy("Team"))],
+    )
     shared = models.BooleanField(gettext_lazy("shared with the team"), default=False)
     is_default = models.BooleanField(gettext_lazy("default view"), default=False)
     created = models.DateTimeField(gettext_lazy("created"), auto_now_add=True)
@@ -176,8 +180,8 @@ class SavedView(models.Model):
 
     @property
     def url(self) -> str:
-        """The task list showing this view: "/tasks/?status=PENDING&range=today"."""
-        base = reverse("task_list")
+        """The page showing this view: "/tasks/?status=PENDING&range=today"."""
+        base = reverse(PAGES.get(self.page, "task_list"))
         return f"{base}?{self.query}" if self.query else base
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .client import PageMeta
+from .api import PageMeta
 
 # Page numbers shown on each side of the current one before an ellipsis.
 WINDOW = 2

@@ -7,6 +7,12 @@ same fact (an operator object and a bare operator id), the object wins.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
+from django.utils.translation import pgettext_lazy
+
+from activities import l10n
 from activities.api import Task
 
 
@@ -67,3 +73,79 @@ def lifecycle_code(task: Task) -> str | None:
 def result_status(task: Task) -> str | None:
     result = task.result
     return result.result_status if result else None
+
+
+# --- Words for codes ------------------------------------------------------------------
+
+# The codes the document lists (status, result, lifecycle, origin) in our own words, so
+# that a page speaks one language whatever language the API's labels are in. The words
+# describe a task ("Completed"), hence the context: Spanish agrees them with "tarea".
+CODE_WORDS = {
+    "PENDING": pgettext_lazy("task status", "Pending"),
+    "IN_PROGRESS": pgettext_lazy("task status", "In progress"),
+    "COMPLETED": pgettext_lazy("task status", "Completed"),
+    "CANCELLED": pgettext_lazy("task status", "Cancelled"),
+    "SCHEDULED": pgettext_lazy("task status", "Scheduled"),
+    "OVERDUE": pgettext_lazy("task status", "Overdue"),
+    "DISPATCH_FAILED": pgettext_lazy("task status", "Dispatch failed"),
+    "EFFECTIVE": pgettext_lazy("task status", "Effective"),
+    "NOT_EFFECTIVE": pgettext_lazy("task status", "Not effective"),
+    "ACTIVITY": pgettext_lazy("task origin", "Activity"),
+    "STANDALONE": pgettext_lazy("task origin", "Standalone"),
+}
+
+LIFECYCLE_TONES = {
+    "SCHEDULED": "info",
+    "PENDING": "info",
+    "IN_PROGRESS": "warning",
+    "COMPLETED": "success",
+    "CANCELLED": "muted",
+    "OVERDUE": "danger",
+    "DISPATCH_FAILED": "danger",
+}
+RESULT_TONES = {"EFFECTIVE": "success", "NOT_EFFECTIVE": "danger", "PENDING": "warning"}
+
+
+@l10n.per_language
+def code_words() -> dict[str, str]:
+    """CODE_WORDS in the active language, built once per language."""
+    return {code: str(words) for code, words in CODE_WORDS.items()}
+
+
+def code_text(code: str | None, words: dict[str, str] | None = None) -> str | None:
+    """'NOT_EFFECTIVE' → 'Not effective' ('No efectiva'); unknown codes made readable."""
+    if not code:
+        return None
+    found = (words if words is not None else code_words()).get(code)
+    return found if found is not None else code.replace("_", " ").capitalize()
+
+
+def is_overdue(task: Task, now: datetime) -> bool:
+    """A pending task whose scheduled time has passed."""
+    return task.status == "PENDING" and task.scheduled_at is not None and task.scheduled_at < now
+
+
+class Lifecycle(NamedTuple):
+    """A row's state badge: the code it stands for, our word, its tone, the API's label."""
+
+    code: str
+    word: str
+    tone: str
+    tooltip: str | None
+
+
+def lifecycle(task: Task, now: datetime, words: dict[str, str] | None = None) -> Lifecycle:
+    """The one state badge of a row: our word, its tone, and the API's label as a tooltip.
+
+    Known codes read in our words; an unknown code shows the API's label (else the code
+    made readable). A pending task past its time reads "Overdue" whatever the API's
+    lifecycle says, so that a row never carries two overdue markers or "Scheduled" and
+    "Overdue" at once.
+    """
+    words = words if words is not None else code_words()
+    code = "OVERDUE" if is_overdue(task, now) else lifecycle_code(task)
+    # Ours for a known code; for an unknown one the API's label says more than the code.
+    known = words.get(code or "")
+    word = known or task.lifecycle_label or code_text(code, words) or "—"
+    tooltip = " — ".join(t for t in (task.lifecycle_label, task.lifecycle_detail) if t) or None
+    return Lifecycle(code or "", word, LIFECYCLE_TONES.get(code or "", "neutral"), tooltip)

@@ -105,31 +105,35 @@ def resolve(token: str, *, now: datetime, tz: tzinfo, week_start: int = 0) -> Re
     if not 0 <= week_start <= 6:
         raise ValueError(f"week_start must be 0 (Monday) to 6 (Sunday), not {week_start!r}")
 
-    today = now.astimezone(tz).date()
-
     match token:
         case "overdue":
             return ResolvedRange(token, None, now.astimezone(UTC), None, None)
-        case "today":
-            first = last = today
-        case "yesterday":
-            first = last = _existing_day(today - timedelta(days=1), tz, step=-1)
-        case "tomorrow":
-            first = last = _existing_day(today + timedelta(days=1), tz, step=1)
-        case "this_week":
-            first = today - timedelta(days=(today.weekday() - week_start) % 7)
-            last = first + timedelta(days=6)
-        case "last_7_days":
-            first, last = today - timedelta(days=6), today
-        case "next_7_days":
-            first, last = today, today + timedelta(days=6)
-        case _:  # "this_month", the only token left
-            first = today.replace(day=1)
-            last = _first_of_next_month(today) - timedelta(days=1)
-
+    first, last = _days(token, now.astimezone(tz).date(), tz, week_start)
     start = start_of_day(first, tz)
     end = start_of_day(last + timedelta(days=1), tz) - _ONE_MICROSECOND
     return ResolvedRange(token, start, end, first, last)
+
+
+def _days(token: str, today: date, tz: tzinfo, week_start: int) -> tuple[date, date]:
+    """The first and last local date of a range other than `overdue`."""
+    match token:
+        case "today":
+            return today, today
+        case "yesterday":
+            day = _existing_day(today - timedelta(days=1), tz, step=-1)
+            return day, day
+        case "tomorrow":
+            day = _existing_day(today + timedelta(days=1), tz, step=1)
+            return day, day
+        case "this_week":
+            first = today - timedelta(days=(today.weekday() - week_start) % 7)
+            return first, first + timedelta(days=6)
+        case "last_7_days":
+            return today - timedelta(days=6), today
+        case "next_7_days":
+            return today, today + timedelta(days=6)
+        case _:  # "this_month", the only token left
+            return today.replace(day=1), _first_of_next_month(today) - timedelta(days=1)
 
 
 def start_of_day(day: date, tz: tzinfo) -> datetime:

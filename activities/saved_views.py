@@ -6,16 +6,23 @@ as anyone else can tell (404, never 403); a shared one can be opened but not cha
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import NamedTuple
+
 from django import forms
 from django.contrib import messages
 from django.db import IntegrityError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from . import api, service
 from .access import supervisor_required
+from .forms import TaskFilterForm, validate_list_query
 from .models import (
     MAX_QUERY_LENGTH,
     SavedView,
@@ -64,13 +71,13 @@ class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
 
     class Meta:
         model = SavedView
-        fields = ["name", "query", "shared", "is_default"]
+        fields = ["name", "query", "page", "shared", "is_default"]
         labels = {
             "name": gettext_lazy("Name"),
             "shared": gettext_lazy("Share with the team"),
             "is_default": gettext_lazy("Use as my default"),
         }
-        widgets = {"query": forms.HiddenInput}
+        widgets = {"query": forms.HiddenInput, "page": forms.HiddenInput}
 
     def __init__(self, *args, owner, **kwargs) -> None:
         kwargs.setdefault("auto_id", "save-view-%s")
@@ -82,9 +89,15 @@ class SaveViewForm(_UniqueNameMixin, forms.ModelForm):
         self.fields["query"].max_length = None
         self.fields["query"].validators = []
 
+    def clean_page(self) -> str:
+        # A form from before views had pages saves a task-list view.
+        return self.cleaned_data.get("page") or "tasks"
+
     def clean_query(self) -> str:
         query = normalise_query(self.cleaned_data["query"])
         validate_query(query)
+        # What the task list would refuse is not stored (issue 10).
+        validate_list_query(query)
         if len(query) > MAX_QUERY_LENGTH:
             raise forms.ValidationError(
                 gettext_lazy("These filters are too long to save."), code="too_long"
@@ -118,7 +131,7 @@ def _save(form: forms.ModelForm) -> SavedView | None:
 # --- For the task list ---------------------------------------------------------------
 
 
-def sidebar_context(request: HttpRequest) -> dict:
+def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
     """What `_saved_views.html` needs, as the template variable `saved`. One query.
 
     - `mine`: the user's views; `team`: other users' shared views (owner preloaded).
@@ -129,7 +142,9 @@ def sidebar_context(request: HttpRequest) -> dict:
     """
     user = request.user
     query = normalise_query(request.GET)
-    views = list(SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner"))
+    views = list(
+        SavedView.objects.filter(Q(owner=user) | Q(shared=True), page=page).select_related("owner")
+    )
     mine = [v for v in views if v.owner_id == user.pk]
     team = [v for v in views if v.owner_id != user.pk]
     current = next((v for v in mine + team if v.query == query), None)
@@ -139,15 +154,15 @@ def sidebar_context(request: HttpRequest) -> dict:
         "query": query,
         "current_id": current.pk if current else None,
         "is_saved": any(v.query == query for v in mine),
-        "form": SaveViewForm(initial={"query": query}, owner=user),
+        "form": SaveViewForm(initial={"query": query, "page": page}, owner=user),
     }
 
 
 def default_view_url(user) -> str | None:
     """The URL of `user`'s default view, e.g. "/tasks/?range=today"; otherwise None.
 
-    None too for anonymous users and for a default without filters (its URL is the
-    bare task list, which would redirect to itself). One query.
+    A default without filters is the bare task list (every task); None for anonymous
+    users and for users without a default. One query.
     """
     if not user.is_authenticated:
         return None
@@ -156,7 +171,51 @@ def default_view_url(user) -> str | None:
         .values_list("query", flat=True)
         .first()
     )
-    return SavedView(query=query).url if query else None
+    return SavedView(query=query).url if query is not None else None
+
+
+# --- What each view shows, and how many tasks it matches now ---------------------------
+
+# Shared by all requests: the counts are I/O-bound API calls made side by side.
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="saved-views")
+
+
+def summaries(views: list[SavedView]) -> dict[int, Summary]:
+    """{view id: its filters in the chips' words, and how many tasks it matches now}.
+
+    One `per_page=1` call per view, side by side, cached like the status tabs' counts
+    (service.list_tasks). The count is None for a call that failed, and no call is made
+    at all while the API is known to be down (its circuit is open).
+    """
+    forms_ = {view.pk: TaskFilterForm(QueryDict(view.query)) for view in views}
+    calls = not api.circuit_open()
+    futures = {}
+    for pk, form in forms_.items():
+        if form.is_valid() and calls:
+            query = replace(form.query(), page=1, per_page=1)
+            futures[pk] = _pool.submit(contextvars.copy_context().run, service.list_tasks, query)
+    result = {}
+    for view in views:
+        form = forms_[view.pk]
+        filters = form.active_filters() if form.is_valid() else []
+        words = " · ".join(f"{label}: {text}" for _, label, text in filters)
+        described = words or view.description
+        result[view.pk] = Summary(described, _total(futures.get(view.pk)))
+    return result
+
+
+class Summary(NamedTuple):
+    description: str
+    count: int | None
+
+
+def _total(future) -> int | None:
+    if future is None:
+        return None
+    try:
+        return future.result().page.meta.total
+    except api.ApiError:
+        return None
 
 
 # --- Views ---------------------------------------------------------------------------
@@ -169,7 +228,25 @@ def _manage_page(
     bound_rename: RenameForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = request.user
+    rows, team = _rows(request.user, bound_rename)
+    ctx = {
+        "rows": rows,
+        "team": team,
+        "save_form": save_form,
+        "confirm": None,
+        "summaries": summaries([view for view, _ in rows] + team),
+    }
+    if save_form is not None:
+        ctx["save_query"] = normalise_query(save_form.data.get("query", ""))
+        ctx["save_description"] = describe_query(ctx["save_query"])
+    return render(request, TEMPLATE, ctx, status=status)
+
+
+def _rows(user, bound_rename: RenameForm | None) -> tuple[list, list[SavedView]]:
+    """(the user's views, each with its rename form; the team's shared views).
+
+    `bound_rename`, a rename that failed, stands in for its view's blank form.
+    """
     views = SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")
     rows, team = [], []
     for view in views:
@@ -179,11 +256,7 @@ def _manage_page(
             rows.append((view, bound_rename))
         else:
             rows.append((view, RenameForm(instance=view)))
-    ctx = {"rows": rows, "team": team, "save_form": save_form, "confirm": None}
-    if save_form is not None:
-        ctx["save_query"] = normalise_query(save_form.data.get("query", ""))
-        ctx["save_description"] = describe_query(ctx["save_query"])
-    return render(request, TEMPLATE, ctx, status=status)
+    return rows, team
 
 
 def _own_view(request: HttpRequest, pk: int) -> SavedView:
@@ -237,31 +310,56 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("saved_views")
 
 
+# The two settings an owner turns on and off: the field, then what the message says.
+_TOGGLES = {
+    "is_default": (
+        gettext_lazy("“%(name)s” is now your default view."),
+        gettext_lazy("“%(name)s” is no longer your default view."),
+    ),
+    "shared": (
+        gettext_lazy("“%(name)s” is now shared with the team."),
+        gettext_lazy("“%(name)s” is now private."),
+    ),
+}
+
+
 @supervisor_required
 @require_POST
-def saved_view_default(request: HttpRequest, pk: int) -> HttpResponse:
-    """`is_default=1` makes the view the user's landing view (replacing the old one)."""
+def saved_view_toggle(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """Turn `field` on with `<field>=1`, off with anything else (see user_urls.py).
+
+    `is_default` makes the view the user's landing view (replacing the old one);
+    `shared` shows it to the whole team.
+    """
     view = _own_view(request, pk)
-    view.is_default = request.POST.get("is_default") == "1"
-    view.save(update_fields=["is_default", "updated"])
-    if view.is_default:
-        text = gettext("“%(name)s” is now your default view.")
-    else:
-        text = gettext("“%(name)s” is no longer your default view.")
-    messages.success(request, text % {"name": view.name})
+    setattr(view, field, request.POST.get(field) == "1")
+    view.save(update_fields=[field, "updated"])
+    on, off = _TOGGLES[field]
+    messages.success(request, (on if getattr(view, field) else off) % {"name": view.name})
     return redirect("saved_views")
 
 
 @supervisor_required
 @require_POST
-def saved_view_share(request: HttpRequest, pk: int) -> HttpResponse:
-    """`shared=1` shows the view to the whole team; anything else makes it private."""
-    view = _own_view(request, pk)
-    view.shared = request.POST.get("shared") == "1"
-    view.save(update_fields=["shared", "updated"])
-    if view.shared:
-        text = gettext("“%(name)s” is now shared with the team.")
+def saved_view_copy(request: HttpRequest, pk: int) -> HttpResponse:
+    """Copy a team view into the user's own; `is_default=1` also makes it their default."""
+    visible = SavedView.objects.filter(Q(owner=request.user) | Q(shared=True))
+    source = get_object_or_404(visible, pk=pk)
+    names = SavedView.objects.filter(owner=request.user).values_list("name", flat=True)
+    taken = {name.casefold() for name in names}
+    name, n = source.name, 1
+    while name.casefold() in taken:
+        n += 1
+        name = f"{source.name} ({n})"
+    view = SavedView.objects.create(
+        owner=request.user,
+        name=name[: SavedView._meta.get_field("name").max_length],
+        query=source.query,
+        is_default=request.POST.get("is_default") == "1",
+    )
+    if view.is_default:
+        text = gettext("“%(name)s” is now your default view.")
     else:
-        text = gettext("“%(name)s” is now private.")
+        text = gettext("Copied “%(name)s” into your views.")
     messages.success(request, text % {"name": view.name})
     return redirect("saved_views")

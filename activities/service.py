@@ -18,15 +18,16 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils.translation import gettext_lazy
 
-from . import client
-from .client import ApiError, TaskPage, TaskQuery
+from . import api as client
+from .api import ApiError, TaskPage, TaskQuery
 
 logger = logging.getLogger(__name__)
 
 # Bump when TaskPage's shape changes, so old pickles are never read back.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 # The status tabs above the list: (status parameter, label); "" is All. The labels are
 # lazy: they are read while a page renders, in that request's language.
@@ -49,8 +50,8 @@ class Listing:
     page: TaskPage
     fetched_at: datetime  # aware, UTC
     age_seconds: int
-    source: str  # "api", "cache" or "stale"
-    error: ApiError | None = None  # why a stale copy is shown
+    source: str  # "api", "cache", "stale" or "mirror" (the local copy, mirror/)
+    error: ApiError | None = None  # why a stale copy (or the local copy) is shown
 
     @property
     def is_stale(self) -> bool:
@@ -65,11 +66,13 @@ def cache_key(query: TaskQuery) -> str:
     return f"activities:tasks:v{CACHE_VERSION}:{digest}"
 
 
-def list_tasks(query: TaskQuery, *, refresh: bool = False) -> Listing:
+def list_tasks(query: TaskQuery, *, refresh: bool = False, local_copy: bool = True) -> Listing:
     """Return the page for `query`, from the cache when fresh enough.
 
-    `refresh` skips the cached copy (but still stores the new answer). Raises the
-    client's `ApiError` when the API fails and no usable copy exists.
+    `refresh` skips the cached copy (but still stores the new answer). When the API fails
+    and no cached copy is young enough, the local copy answers if it covers the view
+    (`local_copy`, see `_from_local_copy`). Raises the client's `ApiError` when the API
+    fails and no usable copy exists.
     """
     key = cache_key(query)
     stored = cache.get(key)
@@ -84,7 +87,10 @@ def list_tasks(query: TaskQuery, *, refresh: bool = False) -> Listing:
         if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
             _log(query, "stale")
             return _listing(stored, now, "stale", exc)
-        raise
+        local = _from_local_copy(query, exc) if exc.stale_ok and local_copy else None
+        if local is None:
+            raise
+        return local
     cache.set(key, (now, page), timeout=settings.ACTIVITIES_STALE_TTL)
     return _listing((now, page), now, "api")
 
@@ -132,6 +138,8 @@ def list_with_counts(
     else:
         others = {s: _submit(q, refresh) for s, q in count_queries.items()}
         listing = list_tasks(query, refresh=refresh)
+    if listing.source == "mirror":
+        return listing, _local_counts(query, listing)
     counts: dict[str, int | None] = {query.status: listing.page.meta.total}
     for status, future in others.items():
         try:
@@ -144,4 +152,38 @@ def list_with_counts(
 def _submit(query: TaskQuery, refresh: bool):
     # The request id (a context variable) goes along into the worker thread.
     context = contextvars.copy_context()
-    return _pool.submit(context.run, list_tasks, query, refresh=refresh)
+    # Counts never read the local copy here: worker threads would each hold a database
+    # connection; a list answered from the copy counts from it in one query instead.
+    return _pool.submit(context.run, list_tasks, query, refresh=refresh, local_copy=False)
+
+
+# --- The local copy (mirror/), when the API is down -------------------------------------------
+
+
+def _from_local_copy(query: TaskQuery, error: ApiError) -> Listing | None:
+    """The view from the local copy when it covers the view's whole scheduled period,
+    every slice of it applied at least once; else None. Never raises: the error page
+    the API's failure gives is the answer then."""
+    from mirror import local  # the mirror app builds on this one, not the other way
+
+    try:
+        covered = local.covering(query)
+        page = local.page(query) if covered is not None else None
+    except (DatabaseError, ValueError) as exc:
+        logger.warning("local copy unusable for %s: %s", urlencode(query.to_params()), exc)
+        return None
+    if page is None:
+        return None
+    _log(query, "mirror")
+    now = time.time()
+    fetched = covered.as_of.timestamp()
+    return _listing((fetched, page), now, "mirror", error)
+
+
+def _local_counts(query: TaskQuery, listing: Listing) -> dict[str, int | None]:
+    from mirror import local
+
+    try:
+        return dict(local.status_counts(query))
+    except DatabaseError:
+        return {query.status: listing.page.meta.total}

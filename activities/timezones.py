@@ -15,8 +15,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -156,9 +156,19 @@ class TimezoneForm(forms.Form):
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """`next` when it is a path on this site ("/tasks/?page=2"), else the task list.
+
+    Only a path is taken: a bare word ("foo", "task_list") is neither resolved as a
+    view name (`redirect()` would, and fail with a 500) nor followed as a relative URL.
+    Returns a path to hand to `HttpResponseRedirect`.
+    """
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return reverse("task_list")
@@ -175,7 +185,7 @@ def set_timezone(request: HttpRequest) -> HttpResponse:
     form = TimezoneForm(request.POST)
     if not form.is_valid():
         messages.error(request, gettext("That is not a time zone we know; nothing changed."))
-        return redirect(_safe_next(request))
+        return HttpResponseRedirect(_safe_next(request))
     name = form.cleaned_data["timezone"]
     UserPreference.objects.update_or_create(user=request.user, defaults={"timezone": name})
     remember_preference(request, name)
@@ -184,4 +194,4 @@ def set_timezone(request: HttpRequest) -> HttpResponse:
     else:
         text = gettext("Times now follow your browser's time zone.")
     messages.success(request, text)
-    return redirect(_safe_next(request))
+    return HttpResponseRedirect(_safe_next(request))

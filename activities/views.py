@@ -2,49 +2,89 @@
 
 from __future__ import annotations
 
-import logging
+import threading
 import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from . import client, service
+from . import api, service
 from .access import supervisor_required
-from .formatting import querystring
+from .api_errors import error_response, log_failure
+from .formatting import RowFormatter, querystring
 from .forms import TaskFilterForm
 from .paging import Pager
+from .ranges import RANGE_TOKENS
 from .saved_views import default_view_url, sidebar_context
 
-logger = logging.getLogger(__name__)
+TEMPLATE = "activities/task_list.html"
 
 
 @require_safe
 @supervisor_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: the user's default saved view, or every task."""
-    return redirect(default_view_url(request.user) or "task_list")
+    """The landing page: the user's default saved view, else ACTIVITIES_DEFAULT_RANGE.
+
+    Today's tasks unless configured otherwise: a supervisor starts the day there, not
+    on the oldest tasks. An empty or unknown setting lands on every task.
+    """
+    url = default_view_url(request.user)
+    if url is None:
+        preset = settings.ACTIVITIES_DEFAULT_RANGE
+        url = reverse("task_list") + (f"?range={preset}" if preset in RANGE_TOKENS else "")
+    return redirect(url)
 
 
 @require_safe
 @supervisor_required
 def task_list(request: HttpRequest) -> HttpResponse:
+    """The task list: filters, status tabs, one page of tasks, or the API's error."""
+    if _wants_canonical_url(request):
+        return _canonical_redirect(request)
+    form = TaskFilterForm(request.GET)
+    ctx = _list_context(request, form)
+    if not form.is_valid():
+        return render(request, TEMPLATE, ctx, status=400)
+    ctx["filters"] = form.active_filters()
+    try:
+        listing, counts = _fetch(form)
+    except api.ApiError as exc:
+        return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
+    ctx.update(
+        rows=RowFormatter(request, ctx["now"]).rows(listing.page.tasks),
+        listing=listing,
+        counts=counts,
+        page=listing.page,
+        pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),
+    )
+    return render(request, TEMPLATE, ctx)
+
+
+def _wants_canonical_url(request: HttpRequest) -> bool:
     # A submitted filter bar sends every field, and Refresh adds refresh=1: the
     # bookmarkable URL keeps neither.
-    refresh = request.GET.get("refresh") == "1"
-    if refresh or any(value == "" for value in request.GET.values()):
-        response = redirect(request.path + querystring(request, refresh=None))
-        if refresh:
-            _refresh(request)
-        return response
+    return request.GET.get("refresh") == "1" or any(v == "" for v in request.GET.values())
 
-    form = TaskFilterForm(request.GET)
-    ctx = {
+
+def _canonical_redirect(request: HttpRequest) -> HttpResponse:
+    """To the same view without blanks or refresh=1, refreshing the cache first if asked."""
+    response = redirect(request.path + querystring(request, refresh=None))
+    if request.GET.get("refresh") == "1":
+        _refresh(request)
+    return response
+
+
+def _list_context(request: HttpRequest, form: TaskFilterForm) -> dict:
+    return {
         "form": form,
         "filters": [],
         "listing": None,
@@ -57,24 +97,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "status_tabs": service.STATUS_TABS,
         "saved": sidebar_context(request),
     }
-    if not form.is_valid():
-        return render(request, "activities/task_list.html", ctx, status=400)
-    ctx["filters"] = form.active_filters()
-
-    try:
-        listing, counts = _fetch(form)
-    except client.ApiError as exc:
-        logger.warning("task list failed: %s %s", type(exc).__name__, exc.detail or exc)
-        ctx["error"] = exc
-        return render(request, "activities/task_list.html", ctx, status=exc.http_status)
-
-    ctx.update(
-        listing=listing,
-        counts=counts,
-        page=listing.page,
-        pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),
-    )
-    return render(request, "activities/task_list.html", ctx)
 
 
 def _fetch(form: TaskFilterForm, *, refresh: bool = False):
@@ -91,7 +113,8 @@ def _refresh(request: HttpRequest) -> None:
     if form.is_valid():
         try:
             listing, _ = _fetch(form, refresh=True)
-        except client.ApiError:
+        except api.ApiError as exc:
+            log_failure("refresh", exc)
             return  # the page it lands on shows the error
         if listing.is_stale:
             # The page it lands on shows the cached copy: say that it is not new.
@@ -108,22 +131,68 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+class _Readiness:
+    """The outcome of the last readiness call, kept ACTIVITIES_READYZ_TTL seconds.
+
+    /readyz needs no sign-in, so without this every request to it would be an API
+    call. One lock: while a check runs, other requests wait for its outcome.
+    """
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checked_at: float | None = None
+        self._outcome: tuple[str, int] = ("ok", 0)
+
+    def outcome(self) -> tuple[str, int]:
+        """The readiness token ("ok" or an `ApiError.readiness`) and the call's latency (ms)."""
+        with self._lock:
+            ttl = settings.ACTIVITIES_READYZ_TTL
+            if self._checked_at is None or self._clock() - self._checked_at >= ttl:
+                self._outcome = self._check()
+                self._checked_at = self._clock()
+            return self._outcome
+
+    def forget(self) -> None:
+        with self._lock:
+            self._checked_at = None
+
+    @staticmethod
+    def _check() -> tuple[str, int]:
+        started = time.monotonic()
+        try:
+            api.list_tasks(api.TaskQuery(per_page=1), cache="off")
+        except api.ApiError as exc:
+            log_failure("readiness check", exc)
+            outcome = exc.readiness
+        else:
+            outcome = "ok"
+        return outcome, round((time.monotonic() - started) * 1000)
+
+
+_readiness = _Readiness()
+
+
+@receiver(setting_changed)
+def _forget_readiness(*, setting: str, **kwargs) -> None:
+    if setting.startswith("ACTIVITIES_"):
+        _readiness.forget()
+
+
 @require_safe
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Whether the API answers a cheap call now: its outcome and latency. No sign-in."""
-    started = time.monotonic()
-    try:
-        client.list_tasks(client.TaskQuery(per_page=1), cache="off")
-    except client.ApiError as exc:
-        outcome, status = type(exc).__name__.removeprefix("Api"), 503
-    else:
-        outcome, status = "ok", 200
-    latency_ms = round((time.monotonic() - started) * 1000)
+    """Whether the API answered a cheap call lately: its outcome token and latency.
+
+    No sign-in; meant for a load balancer. The outcome is reused for
+    ACTIVITIES_READYZ_TTL seconds.
+    """
+    outcome, latency_ms = _readiness.outcome()
+    ok = outcome == "ok"
     return JsonResponse(
         {
-            "status": "ok" if status == 200 else "unavailable",
+            "status": "ok" if ok else "unavailable",
             "api": {"outcome": outcome, "latency_ms": latency_ms},
         },
-        status=status,
+        status=200 if ok else 503,
     )

@@ -1,0 +1,1 @@
+"""The Django project: settings, URLs, checks, the Jinja2 environment, WSGI."""

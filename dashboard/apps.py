@@ -1,3 +1,5 @@
+"""The project's app config, which registers the production-safety checks."""
+
 from django.apps import AppConfig
 
 

@@ -9,12 +9,22 @@ checked; the tests run no system checks unless they ask for them.
 
 from __future__ import annotations
 
+import gettext as gettext_module
+
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.core.checks import Error, register
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.management.base import BaseCommand
+from django.utils.translation import to_locale
 
 TAG = "dashboard"
+# The language the templates and code are written in: it needs no catalogue.
+SOURCE_LANGUAGE = "en"
 
 
 @register(TAG)
@@ -29,6 +39,59 @@ def check_secret_key(app_configs, **kwargs) -> list[Error]:
             "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
             "every instance. (DJANGO_DEBUG=true is for development only.)",
             id="dashboard.E001",
+        )
+    ]
+
+
+@register(TAG)
+def check_secret_key_strength(app_configs, **kwargs) -> list[Error]:
+    """Django's own W009 test of the key, as an Error: a warning would still serve."""
+    key = settings.SECRET_KEY
+    if settings.DEBUG or key == settings.DEVELOPMENT_SECRET_KEY:
+        return []  # E001 already refuses the development key
+    if (
+        len(key) >= SECRET_KEY_MIN_LENGTH
+        and len(set(key)) >= SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        and not key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
+        return []
+    return [
+        Error(
+            f"DJANGO_SECRET_KEY is too weak to sign sessions: it needs at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them "
+            f"different, and must not start with {SECRET_KEY_INSECURE_PREFIX!r}.",
+            hint="Set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
+            "every instance.",
+            id="dashboard.E006",
+        )
+    ]
+
+
+@register(TAG)
+def check_compiled_translations(app_configs, **kwargs) -> list[Error]:
+    """Each language offered has its compiled catalogue (English is the source)."""
+    if settings.DEBUG:
+        return []
+    missing = [
+        code
+        for code, _name in settings.LANGUAGES
+        if code != SOURCE_LANGUAGE
+        and not any(
+            gettext_module.find("django", str(path), [to_locale(code)])
+            for path in settings.LOCALE_PATHS
+        )
+    ]
+    if not missing:
+        return []
+    return [
+        Error(
+            f"No compiled translation (django.mo) for {', '.join(missing)} in LOCALE_PATHS, "
+            "so the dashboard would offer these languages and speak English instead.",
+            hint="The compiled catalogue is committed beside the .po: restore "
+            "locale/<language>/LC_MESSAGES/django.mo from the repository, or run "
+            "`.venv/bin/pybabel compile -d locale -D django`.",
+            id="dashboard.E007",
         )
     ]
 

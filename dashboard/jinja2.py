@@ -7,6 +7,7 @@ from django.utils import translation
 from jinja2 import Environment
 
 from activities import formatting, widgets
+from team import names as team_names
 
 
 def url(name: str, *args, **kwargs) -> str:
@@ -24,25 +25,18 @@ def environment(**options) -> Environment:
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
-        FilterLinks=formatting.FilterLinks,
-        RowFormatter=formatting.RowFormatter,
         control=widgets.control,
-        is_overdue=formatting.is_overdue,
         page_title=formatting.page_title,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
-        LIFECYCLE_TONES=formatting.LIFECYCLE_TONES,
-        RESULT_TONES=formatting.RESULT_TONES,
+        team_datalists=team_names.datalists,
     )
     env.filters.update(
-        day_time=formatting.day_time,
-        iso=formatting.iso,
-        tone=formatting.tone,
-        humanize=formatting.humanize,
         number=formatting.number,
-        plain=formatting.plain,
         clock=formatting.clock,
-        relative=formatting.relative,
         age=formatting.age,
+        # The sync and team pages show a few dates and codes outside the task table.
+        day_time=formatting.day_time,
+        humanize=formatting.humanize,
     )
     return env

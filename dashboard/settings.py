@@ -92,16 +92,23 @@ ACTIVITIES_RETRY_AFTER_MAX = env_float("ACTIVITIES_RETRY_AFTER_MAX", 5.0)
 # After this many consecutive failures, calls fail at once for the cool-down (seconds).
 ACTIVITIES_BREAKER_THRESHOLD = env_int("ACTIVITIES_BREAKER_THRESHOLD", 5, minimum=1)
 ACTIVITIES_BREAKER_COOLDOWN = env_float("ACTIVITIES_BREAKER_COOLDOWN", 30.0)
+# Seconds /readyz reuses the outcome of its API call (it needs no sign-in).
+ACTIVITIES_READYZ_TTL = env_float("ACTIVITIES_READYZ_TTL", 5.0)
 # Seconds a fetched view is reused without asking the API again ...
 ACTIVITIES_CACHE_TTL = env_int("ACTIVITIES_CACHE_TTL", 30)
 # ... and may still be shown, marked as old, while the API is failing.
 ACTIVITIES_STALE_TTL = env_int("ACTIVITIES_STALE_TTL", 900)
 # Channels offered in the filter besides SALESMAN and CALLCENTER, e.g. "WHATSAPP,EMAIL".
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
+# Where "/" lands when the user has no default view: a preset of activities/ranges.py
+# ("today", "this_week", ...), or "" for every task.
+ACTIVITIES_DEFAULT_RANGE = env_str("ACTIVITIES_DEFAULT_RANGE", "today")
 
 # Pages an export fetches at once, and the most rows one export holds.
 ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, minimum=1)
 ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minimum=1)
+# Exports running at once in one process (each fetching CONCURRENCY pages); one per user.
+ACTIVITIES_EXPORT_SLOTS = env_int("ACTIVITIES_EXPORT_SLOTS", 2, minimum=1)
 
 # The local copy of the tasks (mirror/), kept in step by `manage.py sync_tasks`.
 ACTIVITIES_SYNC_DAYS_BACK = env_int("ACTIVITIES_SYNC_DAYS_BACK", 35, minimum=0)
@@ -123,6 +130,7 @@ INSTALLED_APPS = [
     "csp",
     "activities",
     "mirror",
+    "team",
     "dashboard",
 ]
 
@@ -131,6 +139,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files are answered here, before sessions and the rest are looked at.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses pages (not static files: WhiteNoise already answered those, compressed).
+    # Django adds random bytes to each gzip answer, which with its masked CSRF tokens
+    # answers BREACH (README, "Browser security"); exports are compressed as they stream.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -138,7 +150,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "activities.timezones.timezone_middleware",
+    # Cache-Control: private, no-store for signed-in users; Retry-After on a lockout.
+    "activities.headers.response_headers_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "activities.not_found.not_found_middleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -281,6 +296,8 @@ LANGUAGE_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script reads the cookie
 LANGUAGE_COOKIE_HTTPONLY = True
+# Django's default sends no SameSite attribute on the language cookie.
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # The language chosen in the header is remembered for a year, not just this visit.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -332,6 +349,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "activities": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # The syncer: one line per slice applied or skipped (mirror/sync.py).
+        "mirror": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         # Server errors (with their traceback), refused hosts and sign-in lockouts.
         "django": {"handlers": ["console"], "level": "WARNING"},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},

@@ -1,14 +1,21 @@
+"""Every URL of the dashboard: pages, exports, health checks, sign-in, admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from activities import export, views
+from activities import views
+from activities.exports import views as exports
+from mirror import views as mirror_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tasks/", views.task_list, name="task_list"),
-    path("tasks/export.csv", export.export_csv, name="export_csv"),
-    path("tasks/export.jsonl", export.export_jsonl, name="export_jsonl"),
+    path("tasks/export.csv", exports.export_csv, name="export_csv"),
+    path("tasks/export.jsonl", exports.export_jsonl, name="export_jsonl"),
+    path("tasks/export.xlsx", exports.export_xlsx, name="export_xlsx"),
+    # team.urls has no sync/ path: team/sync/ below is the syncer's page.
+    path("team/", include("team.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -16,6 +23,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("activities.user_urls")),
+    path("team/sync/", mirror_views.sync_status, name="sync_status"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),

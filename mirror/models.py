@@ -39,6 +39,9 @@ class TaskRecord(models.Model):
     result_created_at = models.DateTimeField(null=True)
     result_source = models.CharField(max_length=64, null=True)
     data = models.JSONField()
+    # A hash of `data`: a sync compares it alone to find the rows that changed, instead of
+    # reading back and decoding every row's JSON (mirror.records.digest).
+    digest = models.CharField(max_length=64, default="")
     last_seen_at = models.DateTimeField()
 
     class Meta:

@@ -482,3 +482,15 @@ def _add_variations(rng: random.Random, tasks: list[dict], today: dt.date) -> No
         task["activityDetails"]["estimatedDurationMinutes"] = rng.choice((15, 30, 45))
     for task in pick(3, lambda t: t["activityResult"]):
         task["activityResult"]["deviceId"] = f"android-{rng.getrandbits(32):08x}"
+
+
+def make_task(scheduled_at: dt.datetime, seed: int) -> dict:
+    """One new pending task scheduled at ``scheduled_at`` (aware), like the generated ones.
+
+    For the data-changing controls (``SandboxServer.add_tasks``): same seed, same task.
+    """
+    rng = random.Random(seed)
+    task = _base_task(rng, _created_before(rng, scheduled_at))
+    task["scheduledAt"] = iso(scheduled_at)
+    task["lifecycleStatus"], task["lifecycleStatusLabel"] = LIFECYCLE["PENDING"]
+    return task

@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .data import generate_tasks
+from .data import generate_tasks, iso, make_task
 
 DEMO_KEY = "sandbox-demo-key"
 FORBIDDEN_KEY = "sandbox-no-permission-key"
@@ -56,8 +56,10 @@ TASKS_PATH = "/api/integration/activities/tasks"
 CONTROL_PATH = "/_sandbox/"
 FAULT_PATH = "/_sandbox/fault"
 STATS_PATH = "/_sandbox/stats"
+DATA_PATH = "/_sandbox/data"
 
-# Every fault by name, with what a client sees. ``delay`` is waited before the fault acts.
+# Every fault by name, with what a client sees. ``delay`` is waited before the fault acts
+# (for drip it is the pause between bytes).
 FAULTS = {
     "slow": "answers normally after delay seconds (default 3)",
     "429": "429 Too Many Requests with Retry-After (default 1 s)",
@@ -71,8 +73,9 @@ FAULTS = {
     "truncated": "200 JSON whose Content-Length promises more bytes than are sent",
     "reset": "reads the request, then resets the connection (ECONNRESET)",
     "hang": "reads the request and never answers; closes after delay s (default 60)",
+    "drip": "a small 200 JSON answer sent one byte every delay s (default 2), headers too",
 }
-_DEFAULT_DELAY = {"slow": 3.0, "hang": 60.0}
+_DEFAULT_DELAY = {"slow": 3.0, "hang": 60.0, "drip": 2.0}
 _RETRY_AFTER_FAULTS = ("429", "503")
 _ERROR_FAULTS = ("429", "500", "502", "503", "504")
 _NGINX_PAGE = (
@@ -401,7 +404,7 @@ placeholder="429, 503"></label>
 <form method="post" action="{FAULT_PATH}"><input type="hidden" name="name" value="none">
 <button type="submit">Clear fault</button></form>
 <p>Faults apply to <code>GET {TASKS_PATH}</code> only, before the API key is checked.
-<code>delay</code> is waited before any fault acts.</p>
+<code>delay</code> is waited before any fault acts (for drip: between bytes).</p>
 <table>{rows}</table>
 </body></html>
 """
@@ -434,6 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         if split.path == STATS_PATH:
             self._stats()
             return
+        if split.path == DATA_PATH:
+            self._data_control(split.query)
+            return
         self._discard_body()
         api_key = self.headers.get("x-api-key") or None
         fault = None
@@ -460,6 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _act_out(self, fault: dict) -> bool:
         """Produce ``fault`` on the wire; False when the request is to be answered normally."""
         name = fault["name"]
+        if name == "drip":
+            self._drip(fault["delay"])
+            return True
         if fault["delay"] and self.server.pause(fault["delay"]):
             self.close_connection = True  # stopping: drop the request unanswered
             return True
@@ -496,6 +505,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload[: len(payload) // 2])
             self.close_connection = True
         return True
+
+    def _drip(self, interval: float) -> None:
+        # A whole, valid answer (an empty page), so a client that waits long enough can
+        # read it: only the pace is wrong. Each byte is its own write and TCP segment.
+        body = b'{"data":[],"meta":{"page":1,"per_page":20,"total":0,"totalPages":0}}'
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.close_connection = True
+        for byte in head.encode() + body:
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            if self.server.pause(interval):
+                return
 
     def _reset(self) -> None:
         # A zero linger time makes close() send RST instead of FIN: the client's read
@@ -540,6 +567,24 @@ class _Handler(BaseHTTPRequestHandler):
             return
         stats = {"requests": self.server.request_count, "tasks": len(self.server.tasks)}
         self._send_json(200, stats, {"Cache-Control": "no-store"})
+
+    def _data_control(self, query: str) -> None:
+        """POST /_sandbox/data: change the tasks served (see ``SandboxServer.change_data``)."""
+        if self.command != "POST":
+            self._discard_body()
+            self._control_not_allowed("POST")
+            return
+        try:
+            result = self.server.change_data(
+                self._control_params(query, self.headers.get_content_type())
+            )
+        except (ValueError, KeyError) as exc:
+            status = HTTPStatus.BAD_REQUEST
+            self._send_json(status.value, _error(status, str(exc)))
+            return
+        self._send_json(
+            200, {**result, "tasks": len(self.server.tasks)}, {"Cache-Control": "no-store"}
+        )
 
     def _control_not_allowed(self, allow: str) -> None:
         status = HTTPStatus.METHOD_NOT_ALLOWED
@@ -664,7 +709,110 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(code, body)
 
 
-class SandboxServer(ThreadingHTTPServer):
+class _DataChanges:
+    """Changes to the served tasks, for tests and demos of a copy kept in step (mirror/).
+
+    Each builds a new list (tasks are copied, never changed in place: another server may
+    share them) and assigns it, so a request sees the tasks before or after, never half.
+    Over HTTP: ``POST /_sandbox/data`` with ``action=delete&id=...``,
+    ``action=reschedule&id=...&scheduled_at=2026-12-01T13:00:00Z``,
+    ``action=add&count=3&scheduled_at=...``, ``action=corrupt&id=...`` or
+    ``action=grow&times=5&scheduled_at=...``; it answers JSON with the number of tasks.
+    """
+
+    _data_lock = threading.Lock()
+    _growth: dict | None = None  # {"times_left": n, "scheduled_at": datetime}
+    _added = 0
+
+    def _replace(self, change) -> bool:
+        with self._data_lock:
+            tasks = [dict(task) for task in self.tasks]
+            found = change(tasks)
+            self.tasks = tasks
+        return found
+
+    def delete_task(self, task_id: str) -> bool:
+        """Stop listing ``task_id``; False when no such task."""
+        return self._replace(lambda tasks: _pop(tasks, task_id) is not None)
+
+    def reschedule_task(self, task_id: str, scheduled_at: dt.datetime) -> bool:
+        """Move ``task_id`` to ``scheduled_at`` (aware); False when no such task."""
+
+        def move(tasks: list[dict]) -> bool:
+            task = next((t for t in tasks if t.get("id") == task_id), None)
+            if task is not None:
+                task["scheduledAt"] = iso(scheduled_at)
+            return task is not None
+
+        return self._replace(move)
+
+    def corrupt_task(self, task_id: str) -> bool:
+        """Give ``task_id`` a wrong shape (``reason`` a string, not an object)."""
+
+        def corrupt(tasks: list[dict]) -> bool:
+            task = next((t for t in tasks if t.get("id") == task_id), None)
+            if task is not None:
+                task["reason"] = "not an object"
+            return task is not None
+
+        return self._replace(corrupt)
+
+    def add_tasks(self, count: int, scheduled_at: dt.datetime) -> list[str]:
+        """Add ``count`` new pending tasks at ``scheduled_at``; returns their ids."""
+        new = []
+        with self._data_lock:
+            for _ in range(count):
+                type(self)._added += 1
+                new.append(make_task(scheduled_at, seed=self._added))
+            self.tasks = [*self.tasks, *new]
+        return [task["id"] for task in new]
+
+    def set_growth(self, times: int | None, scheduled_at: dt.datetime) -> None:
+        """After each of the next ``times`` task-list requests (all while None), add one
+        task at ``scheduled_at``: ``meta.total`` changes while a slice is read."""
+        self._growth = {"times_left": times, "scheduled_at": scheduled_at}
+
+    def _grow_after_request(self) -> None:
+        growth = self._growth
+        if growth is None:
+            return
+        if growth["times_left"] is not None:
+            growth["times_left"] -= 1
+            if growth["times_left"] <= 0:
+                self._growth = None
+        self.add_tasks(1, growth["scheduled_at"])
+
+    def change_data(self, params: dict) -> dict:
+        """One change from the HTTP control's parameters; raises ValueError when wrong."""
+        action = str(params.get("action", ""))
+        when = params.get("scheduled_at")
+        scheduled_at = parse_instant(when) if when is not None else None
+        if action in ("reschedule", "add", "grow") and scheduled_at is None:
+            raise ValueError("scheduled_at must be an ISO 8601 instant")
+        if action == "delete":
+            return {"changed": self.delete_task(str(params["id"]))}
+        if action == "reschedule":
+            return {"changed": self.reschedule_task(str(params["id"]), scheduled_at)}
+        if action == "corrupt":
+            return {"changed": self.corrupt_task(str(params["id"]))}
+        if action == "add":
+            count = _number(params.get("count", 1), "count", minimum=1, whole=True)
+            return {"ids": self.add_tasks(count, scheduled_at)}
+        if action == "grow":
+            times = _number(params.get("times"), "times", minimum=1, whole=True)
+            self.set_growth(times, scheduled_at)
+            return {"changed": True}
+        raise ValueError("action must be delete, reschedule, corrupt, add or grow")
+
+
+def _pop(tasks: list[dict], task_id: str) -> dict | None:
+    for i, task in enumerate(tasks):
+        if task.get("id") == task_id:
+            return tasks.pop(i)
+    return None
+
+
+class SandboxServer(_DataChanges, ThreadingHTTPServer):
     """The sandbox over HTTP; ``start()`` serves in a daemon thread, ``stop()`` ends it.
 
     ``tasks`` and ``latency`` (seconds slept before each answer) may be changed while it
@@ -740,10 +888,11 @@ class SandboxServer(ThreadingHTTPServer):
         """Give the next ``times`` task-list requests (all while None) the fault ``name``.
 
         ``delay`` is waited before the fault acts (default 3 s for slow, 60 s for hang,
-        else none); ``retry_after`` is the Retry-After of 429 (default 1) and 503 (default
-        none); ``status`` is the status of the html page (default 502). Numbers may be
-        given as text. Raises ValueError for an unknown name, listing the known ones, or a
-        value that is out of range or does not apply to the fault.
+        else none; for drip it is the pause between bytes, default 2 s); ``retry_after``
+        is the Retry-After of 429 (default 1) and 503 (default none); ``status`` is the
+        status of the html page (default 502). Numbers may be given as text. Raises
+        ValueError for an unknown name, listing the known ones, or a value that is out
+        of range or does not apply to the fault.
         """
         name = str(name)
         if name not in FAULTS:
@@ -800,6 +949,7 @@ class SandboxServer(ThreadingHTTPServer):
         with self._lock:
             self.request_log.append(entry)
             self.request_count += 1
+        self._grow_after_request()
 
     def process_request(self, request, client_address) -> None:
         with self._lock:

@@ -12,8 +12,10 @@ round-robin proxy would send them):
 2. Saved view: it saves a view through A; B lists it.
 3. Cache: it opens that view through A, which calls the API; then through B, which
    answers from the shared cache: the sandbox counts no new request (/_sandbox/stats).
+4. Syncer: each instance also runs `manage.py sync_tasks`; one syncs, the other waits
+   for the lease (mirror/lease.py) and says so.
 
-It prints a short report and exits 0 only when all three are shared (1 when one is
+It prints a short report and exits 0 only when all four are shared (1 when one is
 not, 2 when it could not run). Every process it starts is stopped before it exits;
 every request goes to 127.0.0.1.
 """
@@ -228,6 +230,26 @@ def check(a: int, b: int, sandbox: int, password: str) -> list[tuple[str, bool, 
     return results
 
 
+def check_syncers(logs: list[Path], timeout: float = 90) -> tuple[str, bool, str]:
+    """Both instances run a syncer: one syncs, the other waits for the lease."""
+    deadline = time.monotonic() + timeout
+    synced, waiting = [], []
+    while time.monotonic() < deadline:
+        texts = [log.read_text(errors="replace") if log.exists() else "" for log in logs]
+        synced = [i for i, text in enumerate(texts) if "sync cold:" in text]
+        waiting = [i for i, text in enumerate(texts) if "sync: waiting:" in text]
+        if synced and waiting:
+            break
+        time.sleep(0.5)
+    names = "AB"
+    shared = len(synced) == 1 and waiting == [1 - synced[0]]
+    how = (
+        f"syncing: {', '.join(names[i] for i in synced) or 'none'}; "
+        f"waiting for the lease: {', '.join(names[i] for i in waiting) or 'none'}"
+    )
+    return ("syncer", shared, how)
+
+
 def main() -> int:
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "") or os.environ.get("CACHE_URL", "")
@@ -259,6 +281,8 @@ def main() -> int:
         ACTIVITIES_API_KEY="sandbox-demo-key",
         PYTHONUNBUFFERED="1",
     )
+    # The syncers: quiet (no line per API call) and, for this check, a short interval.
+    sync_env = {**env, "LOG_LEVEL": "WARNING", "ACTIVITIES_SYNC_INTERVAL": "5"}
     procs = Processes()
     try:
         sandbox_log = work / "sandbox.log"
@@ -284,6 +308,11 @@ def main() -> int:
             wait_for(port, "/healthz", process, log)
 
         results = check(port_a, port_b, sandbox_port, password)
+        # Started after the cache check, which counts the sandbox's requests.
+        sync_logs = [work / f"sync-{name}.log" for name in "AB"]
+        for log in sync_logs:
+            procs.start([sys.executable, "manage.py", "sync_tasks"], sync_env, log)
+        results.append(check_syncers(sync_logs))
     except Failed as exc:
         print(f"Scale-out check could not run: {exc}\nLogs kept in {work}", file=sys.stderr)
         return 2
@@ -299,8 +328,8 @@ def main() -> int:
     for what, shared, how in results:
         print(f"  {what:<11} {'shared' if shared else 'NOT SHARED':<11} {how}")
     passed = sum(1 for _, shared, _ in results if shared)
-    print(f"{passed} of 3 shared")
-    if passed == 3:
+    print(f"{passed} of {len(results)} shared")
+    if passed == len(results) == 4:
         shutil.rmtree(work, ignore_errors=True)
         return 0
     print(f"Logs kept in {work}", file=sys.stderr)

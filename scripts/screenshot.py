@@ -18,8 +18,9 @@ with sync_playwright() as p:
         executable_path="/usr/bin/chromium",
         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
     )
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, timezone_id="America/Santiago")
-    page.goto(base + "/tasks/?channel=SALESMAN&per_page=10&page=2")
+    # Where a supervisor's day starts (today's tasks), at a laptop's 1440 px.
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, timezone_id="America/Santiago")
+    page.goto(base + "/tasks/?range=today&per_page=10")
     page.get_by_label("Username").fill(user)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import os
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.cache import cache
 
-from activities import client
+from activities import api as client
+from activities.exports.slots import export_slots
 from sandbox import DEMO_KEY, make_server
+
+from .helpers import PASSWORD, canned_server, point_at
 
 # Playwright's sync API leaves an event loop running in the test thread; Django's ORM
 # then refuses to run from it. Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PASSWORD = "correct-horse-battery"
 
 
 def pytest_configure(config):
@@ -105,6 +103,8 @@ def _fresh_state():
     """Each test starts with an empty response cache and a new client (closed circuit)."""
     cache.clear()
     client.get_client.cache_clear()
+    # A test may leave a download unread, which a WSGI server would have closed.
+    export_slots.cache_clear()
     yield
     cache.clear()
     client.get_client.cache_clear()
@@ -135,43 +135,12 @@ def signed_in(client, user):
     return client
 
 
-class _Canned(BaseHTTPRequestHandler):
-    """Answers every request with the server's `answer`: (status, content type, body)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        self.server.requests.append(self.headers.get("x-api-key"))
-        status, content_type, body = self.server.answer
-        if self.server.delay:
-            time.sleep(self.server.delay)
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def canned(settings):
     """A real HTTP server that answers what a test sets, for faults the sandbox lacks.
 
     Usage: `canned.answer = (503, "text/html", "<h1>Bad gateway</h1>")`.
     """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canned)
-    server.daemon_threads = True
-    server.answer = (200, "application/json", "{}")
-    server.delay = 0.0
-    server.requests = []
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
-    settings.ACTIVITIES_API_KEY = DEMO_KEY
-    settings.ACTIVITIES_API_TIMEOUT = 5.0
-    yield server
-    server.shutdown()
-    server.server_close()
+    with canned_server() as server:
+        point_at(settings, server)
+        yield server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 PAGES = [
     "/",

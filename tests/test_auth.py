@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import quote
 
-from .conftest import PASSWORD
+from .helpers import PASSWORD
 
 BOOKMARK = "/tasks/?channel=CALLCENTER&scheduled_from=2026-11-29&page=2"
 
@@ -48,3 +50,25 @@ def test_signing_out_takes_a_post(signed_in):
     response = signed_in.post("/accounts/logout/")
     assert response.status_code == 302
     assert signed_in.get("/tasks/").status_code == 302
+
+
+def meta_description(html_text: str) -> list[str]:
+    return [
+        html.unescape(c)
+        for c in re.findall(r'<meta name="description" content="([^"]*)">', html_text)
+    ]
+
+
+def test_the_sign_in_page_describes_the_dashboard_in_a_meta_description(client, db):
+    page = client.get("/accounts/login/").content.decode()
+    assert meta_description(page) == [
+        "Task dashboard for supervisors: sign in to see your team's visits and calls."
+    ]
+
+
+def test_the_meta_description_speaks_spanish_too(client, db):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert meta_description(page) == [
+        "Panel de tareas para supervisores: inicie sesión para ver las visitas y llamadas "
+        "de su equipo."
+    ]

@@ -13,9 +13,7 @@ import json
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 
@@ -29,7 +27,10 @@ from bench.procs import (
     wait_with_peak,
 )
 from bench.run import Streamed, rows_written
-from sandbox import DEMO_KEY, TASKS_PATH, generate_tasks, make_server
+from sandbox import TASKS_PATH, generate_tasks, make_server
+from tests.helpers import call, wait_until
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 4, 15)
@@ -58,7 +59,6 @@ ROWS = (
 )
 
 
-@pytest.mark.slow
 def test_the_quick_benchmark_prints_its_table_with_every_row():
     done = subprocess.run(
         [sys.executable, "bench/run.py", "--quick"],
@@ -127,16 +127,6 @@ def _gone(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] == "Z"
 
 
-def _poll(condition, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("the condition did not come true in time")
-
-
 PARENT_OF_ONE = """
 import subprocess, sys, time
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
@@ -147,12 +137,13 @@ time.sleep(120)
 def test_stopping_the_processes_stops_what_they_started_too():
     procs = Processes(grace=5)
     parent = procs.start([sys.executable, "-c", PARENT_OF_ONE])
-    child = _poll(lambda: children_of(parent.pid))[0]
+    assert wait_until(lambda: children_of(parent.pid), timeout=30)
+    child = children_of(parent.pid)[0]
 
     procs.stop_all()
 
     assert parent.returncode is not None
-    assert _poll(lambda: _gone(child))
+    assert wait_until(lambda: _gone(child), timeout=30)
     assert procs.running == []
 
 
@@ -223,22 +214,16 @@ def test_waiting_for_a_child_gives_its_exit_status_and_its_peak_memory():
 # --- The sandbox answers the benchmark relies on ---------------------------------------------
 
 
-def _get(server, path: str, headers: dict | None = None) -> dict:
-    host, port = server.server_address[:2]
-    connection = http.client.HTTPConnection(host, port, timeout=10)
-    connection.request("GET", path, headers=headers or {})
-    response = connection.getresponse()
-    body = json.loads(response.read())
-    connection.close()
-    assert response.status == 200, body
-    return body
+def _get(server, path: str = TASKS_PATH, **params) -> dict:
+    reply = call(server, path, params=params or None)
+    assert reply.status == 200, reply.raw
+    return reply.body
 
 
 def _every_page(server, params: dict) -> tuple[list[dict], int]:
     tasks, page = [], 1
     while True:
-        query = urlencode({**params, "page": page, "per_page": 100})
-        body = _get(server, f"{TASKS_PATH}?{query}", {"x-api-key": DEMO_KEY})
+        body = _get(server, **params, page=page, per_page=100)
         tasks += body["data"]
         if page >= body["meta"]["totalPages"]:
             return tasks, body["meta"]["total"]
@@ -290,7 +275,7 @@ def test_a_new_list_of_tasks_replaces_the_index():
     server = make_server(port=0, tasks=generate_tasks(TODAY, count=50)).start()
     try:
         server.tasks = generate_tasks(TODAY, count=7)
-        body = _get(server, TASKS_PATH, {"x-api-key": DEMO_KEY})
+        body = _get(server)
     finally:
         server.stop()
 
@@ -301,7 +286,7 @@ def test_sandbox_stats_count_api_requests_but_not_their_own():
     server = make_server(port=0, tasks=[]).start()
     try:
         for _ in range(3):
-            _get(server, TASKS_PATH, {"x-api-key": DEMO_KEY})
+            _get(server)
         server.request_log.clear()  # as tests do; the count goes on
         first = _get(server, "/_sandbox/stats")
         second = _get(server, "/_sandbox/stats")
@@ -340,7 +325,7 @@ def test_python_m_sandbox_serves_the_number_of_tasks_asked_for():
 def test_a_cached_page_reads_exactly_as_the_fetched_one(api):
     """The cached rows time pages that come out of the cache: they must be the same page."""
     page = dashboard_api.list_tasks(dashboard_api.TaskQuery(per_page=100))
-    served = _get(api, f"{TASKS_PATH}?per_page=100", {"x-api-key": DEMO_KEY})
+    served = _get(api, per_page=100)
 
     from_cache = pickle.loads(pickle.dumps(page))  # noqa: S301 (our own bytes)
 

@@ -9,10 +9,10 @@ import pytest
 from django.core.cache import cache
 
 from activities import service
-from activities.client import ApiTimeout, TaskQuery
+from activities.api import ApiTimeout, TaskQuery
 
+from .helpers import list_calls
 from .records import FULL
-from .test_task_list import list_calls
 
 URL = "/tasks/"
 ONE_PAGE = {"page": 1, "per_page": 20, "total": 1, "totalPages": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import logging
 import socket
 import ssl
 import threading
@@ -118,3 +119,16 @@ def test_server_error(canned):
     assert code == 1
     assert "5xx: the API has an internal problem" in out
     assert "db down" in out
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+def test_a_password_in_the_base_url_is_never_printed_nor_logged(api, settings, caplog, reachable):
+    base = api.url if reachable else "http://127.0.0.1:9"
+    settings.ACTIVITIES_API_BASE_URL = base.replace("http://", "http://admin:s3cret-pass@")
+    with caplog.at_level(logging.DEBUG):
+        code, out = run_check()
+
+    assert code == (0 if reachable else 1)
+    assert f"Base URL:  {base}\n" in out
+    assert "s3cret-pass" not in out + caplog.text
+    assert "admin:" not in out + caplog.text

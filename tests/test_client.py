@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities import client
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
 from sandbox import FORBIDDEN_KEY
 
 from .records import FULL, NULL_HEAVY, task
@@ -216,7 +216,7 @@ def test_a_closed_port_is_a_connection_failure(settings):
         ("application/json", '{"data": [], "meta": {"page":"1"}}', "meta.page"),
         ("application/json", '[{"id": "x"}]', "the body"),
         ("application/json", '{"data": [{"id": 1.5, "reason": "x"}], "meta": {}}', "reason"),
-        ("application/json", '{"data": [{"scheduledAt": "2026"}], "meta": {}}', "no id"),
+        ("application/json", '{"data": [{"scheduledAt": "2026-04-15T13:00:00Z"}]}', "no id"),
     ],
 )
 def test_a_body_that_is_not_the_documented_shape_is_a_bad_response(canned, content_type, body, why):
@@ -246,3 +246,38 @@ def test_the_key_is_sent_but_never_logged(canned, settings, caplog):
     assert "upstream path=/api/integration/activities/tasks" in caplog.text
     assert "params=page=1&per_page=20&status=PENDING" in caplog.text
     assert "status=500" in caplog.text
+
+
+def test_a_password_in_the_base_url_never_reaches_a_log_line_or_an_error(settings, caplog):
+    settings.ACTIVITIES_API_BASE_URL = "http://admin:s3cret-pass@127.0.0.1:9"
+    settings.ACTIVITIES_API_KEY = "k" * 30
+    with caplog.at_level(logging.DEBUG), pytest.raises(client.ApiUnavailable) as caught:
+        client.list_tasks(TaskQuery())
+
+    assert "s3cret-pass" not in caplog.text + caught.value.detail
+    assert repr(client.get_client()) == "<ActivitiesClient http://127.0.0.1:9>"
+
+
+def test_a_task_round_trips_through_json_ready_data_and_pickle(served):
+    import json
+    import pickle
+
+    served(FULL, task(id=42, scheduledAt="2026-04-15T13:00:00", canForceRetryDispatch=None))
+    by_id = {t.id: t for t in client.list_tasks(TaskQuery()).tasks}
+    full, numbered = by_id[FULL["id"]], by_id["42"]
+
+    data = client.task_to_dict(full)
+    assert data == json.loads(json.dumps(data))  # JSON-ready
+    assert data["activityOrigin"] == "ACTIVITY" and data["commerceAssignment"]["commerce"] == {
+        "externalId": "COM-001",
+        "name": "Farmacia Central",
+    }
+    assert data["scheduledAt"] == "2026-04-15T13:00:00Z"
+    assert client.task_from_dict(data) == full
+    assert pickle.loads(pickle.dumps(full)) == full  # noqa: S301 (the cache pickles pages)
+    # Numbers sent as ids are text; a bare timestamp is UTC; a null flag is false.
+    assert isinstance(numbered.id, str)
+    assert numbered.scheduled_at == datetime(2026, 4, 15, 13, 0, tzinfo=UTC)
+    assert numbered.can_force_retry_dispatch is False
+    with pytest.raises(client.ShapeError, match="scheduledAt is not an ISO 8601 date"):
+        client.task_from_dict({**data, "scheduledAt": "soon"})

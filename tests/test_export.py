@@ -1,4 +1,4 @@
-"""The CSV and JSON Lines exports, through Django's test client over real HTTP."""
+"""The CSV, Excel and JSON Lines exports, through Django's test client over real HTTP."""
 
 from __future__ import annotations
 
@@ -7,46 +7,61 @@ import io
 import json
 import logging
 import re
+import tempfile
 import threading
-import time
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
 
-from activities import client, export
-from activities.client import TaskQuery
+from activities import api as client
+from activities.api import TaskQuery
+from activities.exports import formats, stream
 from sandbox import DEMO_KEY
 
+from .helpers import paged_server, point_at, wait_until
 from .records import FULL, NULL_HEAVY, task
 
 CSV_URL = "/tasks/export.csv"
 JSONL_URL = "/tasks/export.jsonl"
 BOM = "\ufeff".encode()
-HEADER = [
-    "Scheduled",
-    "Status",
-    "Lifecycle",
-    "Lifecycle detail",
-    "Channel",
-    "Commerce ID",
-    "Commerce",
-    "Reason",
-    "Operator ID",
-    "Operator",
-    "Operator type",
-    "Route code",
-    "Route",
-    "Result",
-    "Result at",
-    "Result source",
-    "Origin",
-    "Created",
-    "Task ID",
-]
+ZONE = "America/Santiago"
+
+
+def header(zone: str = ZONE) -> list[str]:
+    """The CSV's header row; the time columns name the viewer's time zone."""
+    return [
+        f"Scheduled ({zone})",
+        "Status",
+        "Lifecycle",
+        "Lifecycle detail",
+        "Channel",
+        "Commerce ID",
+        "Commerce",
+        "Reason",
+        "User status",
+        "Assignment reason",
+        "Operator ID",
+        "Operator",
+        "Operator type",
+        "Route code",
+        "Route",
+        f"Handled ({zone})",
+        "Result",
+        f"Result at ({zone})",
+        "Result source",
+        "Result comment",
+        "Result details",
+        "Origin",
+        f"Created ({zone})",
+        "Task ID",
+    ]
+
+
+HEADER = header()
 
 
 def body(response) -> bytes:
@@ -87,69 +102,12 @@ def pages_requested(sandbox) -> list[str]:
 # --- A paged fake for failures halfway -------------------------------------------------
 
 
-class _Paged(BaseHTTPRequestHandler):
-    """Serves `records` page by page, and HTTP 500 from page `fail_from` on."""
-
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        server = self.server
-        params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        page, per_page = int(params["page"]), int(params["per_page"])
-        with server.lock:
-            server.pages.append(page)
-            server.keys.append(self.headers.get("x-api-key"))
-            server.in_flight += 1
-            server.max_in_flight = max(server.max_in_flight, server.in_flight)
-        time.sleep(server.delay)
-        if page >= server.fail_from:
-            status, answer = 500, {"statusCode": 500, "message": "Internal server error"}
-        else:
-            records = server.records
-            status, answer = (
-                200,
-                {
-                    "data": records[(page - 1) * per_page : page * per_page],
-                    "meta": {
-                        "page": page,
-                        "per_page": per_page,
-                        "total": len(records),
-                        "totalPages": -(-len(records) // per_page),
-                    },
-                },
-            )
-        data = json.dumps(answer).encode()
-        with server.lock:
-            server.in_flight -= 1
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def paged(settings):
     """A real HTTP server paging through `paged.records`; `paged.fail_from` breaks it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Paged)
-    server.daemon_threads = True
-    server.records = [task(id=f"task-{i:04d}") for i in range(250)]
-    server.fail_from = 10**9
-    server.delay = 0.0
-    server.lock = threading.Lock()
-    server.pages, server.keys = [], []
-    server.in_flight = server.max_in_flight = 0
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    settings.ACTIVITIES_API_BASE_URL = f"http://127.0.0.1:{server.server_port}"
-    settings.ACTIVITIES_API_KEY = DEMO_KEY
-    settings.ACTIVITIES_API_TIMEOUT = 5.0
-    yield server
-    server.shutdown()
-    server.server_close()
+    with paged_server([task(id=f"task-{i:04d}") for i in range(250)]) as server:
+        point_at(settings, server)
+        yield server
 
 
 # --- Every page, in order, with the filters --------------------------------------------
@@ -224,7 +182,7 @@ def test_a_row_has_every_column_with_local_times(signed_in, served, settings):
     rows = csv_rows(signed_in.get(CSV_URL))
 
     assert rows == [
-        HEADER,
+        header("Asia/Kolkata"),
         [
             "2026-04-15 18:30",
             "COMPLETED",
@@ -234,14 +192,19 @@ def test_a_row_has_every_column_with_local_times(signed_in, served, settings):
             "COM-001",
             "Farmacia Central",
             "Riesgo de fuga",
+            "Requiere seguimiento",
+            "Asignación por ruta",
             "OP-042",
             "Carlos Pérez",
             "SALESMAN",
             "RUTA-NORTE-01",
             "Ruta Norte",
+            "2026-04-15 19:10",
             "EFFECTIVE",
             "2026-04-15 19:10",
             "MOBILE_APP",
+            "Pedido de reposición",
+            '{"orderAmount":125000}',
             "ACTIVITY",
             "2026-04-10 20:00",
             FULL["id"],
@@ -280,8 +243,67 @@ def test_cells_that_look_like_formulas_are_quoted_in_csv_only(signed_in, served)
     assert row[HEADER.index("Lifecycle detail")] == "'-2+3"
     assert row[HEADER.index("Reason")] == "'@SUM(A1)"
     assert row[HEADER.index("Lifecycle")] == "'\tTab"
-    assert row[HEADER.index("Scheduled")] == "2026-04-15 09:00"  # ours, untouched
+    assert row[HEADER.index(f"Scheduled ({ZONE})")] == "2026-04-15 09:00"  # ours, untouched
     assert line["commerce_name"] == '=HYPERLINK("http://evil")'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        " =1+1",  # after a space
+        "\n=1+1",  # after a line break
+        "\u200b=1+1",  # after a zero-width space
+        "\u00a0@SUM(A1)",  # after a no-break space
+        "\ufeff+1",  # after an invisible byte-order mark
+        "\uff1d1+1",  # full-width =
+        "\uff0b1+1",  # full-width +
+        "\uff0d1+1",  # full-width -
+        "\uff20SUM(A1)",  # full-width @
+        "|calc",  # a DDE command
+        " |calc",
+        "\r=1+1",
+    ],
+)
+def test_formula_looking_cells_are_quoted_after_spaces_and_invisible_characters(
+    signed_in, served, value
+):
+    served(task(commerceName=value))
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+
+    assert row[HEADER.index("Commerce")] == "'" + value
+
+
+@pytest.mark.parametrize("value", ["-42", "-3.5", "+56", "42", "-0,5", "Farmacia -10%"])
+def test_plain_numbers_and_ordinary_text_are_not_touched(signed_in, served, value):
+    served(task(commerceName=value))
+
+    (row,) = csv_rows(signed_in.get(CSV_URL))[1:]
+
+    assert row[HEADER.index("Commerce")] == value
+
+
+def test_sep_semicolon_separates_columns_with_semicolons(signed_in, served):
+    served(task(commerceName="Farmacia; Central, Sur"))
+
+    response = signed_in.get(CSV_URL, {"sep": "semicolon"})
+
+    data = body(response)
+    assert data.startswith(BOM)
+    text = data[len(BOM) :].decode()
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == HEADER
+    assert rows[1][HEADER.index("Commerce")] == "Farmacia; Central, Sur"
+    assert text.startswith(f"Scheduled ({ZONE});Status;")
+    assert response["Content-Disposition"].endswith('.csv"')
+
+
+def test_an_unknown_separator_is_a_400_without_an_api_call(signed_in, api):
+    response = signed_in.get(CSV_URL, {"sep": "tab"})
+
+    assert response.status_code == 400
+    assert response.content.decode() == "The separator (sep) must be comma or semicolon.\n"
+    assert api.request_log == []
 
 
 @pytest.mark.parametrize(
@@ -313,7 +335,9 @@ def test_the_file_name_says_what_it_holds(signed_in, api, params, filename):
 
 
 def test_an_unfiltered_export_is_named_all_with_the_time(signed_in, api):
-    csv_name = signed_in.get(CSV_URL)["Content-Disposition"]
+    first = signed_in.get(CSV_URL)
+    body(first)  # one running export per user: this one ends before the next starts
+    csv_name = first["Content-Disposition"]
     jsonl_name = signed_in.get(JSONL_URL, {"channel": "SALESMAN"})["Content-Disposition"]
 
     assert re.fullmatch(r'attachment; filename="tasks_all_\d{8}-\d{4}\.csv"', csv_name)
@@ -549,7 +573,7 @@ def test_the_first_bytes_leave_before_the_last_page_is_requested(signed_in, api,
     first = next(chunks)
 
     assert isinstance(response, StreamingHttpResponse)
-    assert first.startswith(BOM + b"Scheduled,Status,")
+    assert first.startswith(BOM + f"Scheduled ({ZONE}),Status,".encode())
     assert len(api.request_log) <= 2 < total_pages
     rest = b"".join(chunks)
     assert pages_requested(api) == [str(n) for n in range(1, total_pages + 1)]  # one at a time
@@ -573,12 +597,18 @@ def test_closing_the_download_stops_fetching_pages(api, settings):
     api.latency = 0.02
     query = TaskQuery(per_page=100)
     first = client.list_tasks(query)
-    fmt = export.CsvFormat(ZoneInfo("UTC"))
+    fmt = formats.CsvFormat(ZoneInfo("UTC"))
 
-    chunks = export.stream(first, query, fmt, concurrency=1, max_rows=50_000)
+    before = set(threading.enumerate())
+    chunks = stream.stream(first, query, fmt, concurrency=1, max_rows=50_000)
     next(chunks)
     chunks.close()
-    time.sleep(0.15)
+
+    def fetching():
+        return [t for t in set(threading.enumerate()) - before if t.name.startswith("export")]
+
+    # The page already asked for may still arrive; then the fetching thread ends.
+    assert wait_until(lambda: not fetching())
 
     assert first.meta.total_pages == 6
     assert len(api.request_log) <= 2
@@ -600,3 +630,133 @@ def test_the_key_appears_in_no_export_and_no_log(signed_in, api, settings, canne
     for output in outputs:
         assert DEMO_KEY.encode() not in output
     assert DEMO_KEY not in caplog.text
+
+
+# --- Excel -----------------------------------------------------------------------------
+
+XLSX_URL = "/tasks/export.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_of(response):
+    """The workbook's only sheet, after checking the download's headers."""
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX_TYPE
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(body(response)))
+    (sheet,) = book.worksheets
+    return sheet
+
+
+def values(sheet) -> list[list]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_workbook_has_a_frozen_bold_header_a_filter_and_widths(signed_in, api):
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    rows = values(sheet)
+    assert rows[0] == HEADER
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:X{1 + len(api.tasks)}"
+    assert sheet.column_dimensions["G"].width > sheet.column_dimensions["B"].width
+    assert [row[-1] for row in rows[1:]] == sandbox_order(api.tasks)
+
+
+def test_times_are_excel_dates_in_the_viewers_zone_and_text_stays_text(signed_in, served, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30, no daylight saving
+    served(FULL, NULL_HEAVY)
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    head, full, empty = values(sheet)
+    assert head == header("Asia/Kolkata")
+    row = dict(zip(head, full, strict=True))
+    assert row["Scheduled (Asia/Kolkata)"] == datetime(2026, 4, 15, 18, 30)
+    assert row["Handled (Asia/Kolkata)"] == datetime(2026, 4, 15, 19, 10)
+    assert row["Created (Asia/Kolkata)"] == datetime(2026, 4, 10, 20, 0)
+    assert sheet["A2"].is_date and sheet["A2"].number_format == "yyyy-mm-dd hh:mm"
+    assert row["Commerce"] == "Farmacia Central"
+    assert row["User status"] == "Requiere seguimiento"
+    assert row["Assignment reason"] == "Asignación por ruta"
+    assert row["Result comment"] == "Pedido de reposición"
+    assert row["Result details"] == '{"orderAmount":125000}'
+    blank = dict(zip(head, empty, strict=True))
+    assert blank["Commerce"] == "Kiosco Ñandú" and blank["Task ID"] == NULL_HEAVY["id"]
+    assert blank["Scheduled (Asia/Kolkata)"] is None and blank["Result"] is None
+
+
+def test_formula_looking_text_is_a_text_cell_kept_exactly(signed_in, served):
+    served(task(commerceName='=HYPERLINK("http://evil")', commerceExternalId="-42"))
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    commerce = sheet.cell(row=2, column=HEADER.index("Commerce") + 1)
+    commerce_id = sheet.cell(row=2, column=HEADER.index("Commerce ID") + 1)
+    assert commerce.data_type == "s" and commerce.value == '=HYPERLINK("http://evil")'
+    assert commerce_id.data_type == "s" and commerce_id.value == "-42"
+
+
+def test_a_view_over_the_cap_ends_with_the_truncation_note_outside_the_filter(
+    signed_in, api, settings
+):
+    settings.ACTIVITIES_EXPORT_MAX_ROWS = 150
+
+    sheet = sheet_of(signed_in.get(XLSX_URL))
+
+    rows = values(sheet)
+    assert len(rows) == 1 + 150 + 1
+    assert [row[-1] for row in rows[1:151]] == sandbox_order(api.tasks)[:150]
+    assert rows[-1][0] == (
+        f"# EXPORT TRUNCATED: This view matches {len(api.tasks):,} tasks; only the first "
+        "150 are included. Narrow the filters (for example the dates) to export the rest."
+    )
+    assert sheet.auto_filter.ref == "A1:X151"
+
+
+def test_a_failure_halfway_ends_the_workbook_with_the_csvs_marker(signed_in, paged):
+    paged.fail_from = 3
+
+    rows = values(sheet_of(signed_in.get(XLSX_URL)))
+
+    assert [row[-1] for row in rows[1:201]] == [f"task-{i:04d}" for i in range(200)]
+    assert len(rows) == 1 + 200 + 1
+    assert rows[-1][0] == (
+        "# EXPORT INCOMPLETE: The task service has a problem of its own (HTTP 500). "
+        "Try again in a few minutes. The export stopped after 200 rows; "
+        "download it again to get the rest."
+    )
+
+
+def test_a_failing_first_page_is_an_error_status_not_a_workbook(signed_in, canned):
+    canned.answer = (500, "application/json", "{}")
+
+    response = signed_in.get(XLSX_URL)
+
+    assert response.status_code == 502
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Content-Disposition" not in response
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_excel_link_sits_next_to_csv_and_json_lines(signed_in, api, language):
+    html = signed_in.get("/tasks/", {"channel": "SALESMAN"}, HTTP_ACCEPT_LANGUAGE=language)
+    html = html.content.decode()
+
+    assert 'href="/tasks/export.xlsx?channel=SALESMAN" download>Excel</a>' in html
+    assert 'href="/tasks/export.jsonl?channel=SALESMAN" download>JSON Lines</a>' in html
+    csv_query = "channel=SALESMAN&amp;sep=semicolon" if language == "es" else "channel=SALESMAN"
+    assert f'href="/tasks/export.csv?{csv_query}" download>CSV</a>' in html
+
+
+def test_an_abandoned_workbook_leaves_no_temporary_files(signed_in, api, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = signed_in.get(XLSX_URL)
+    body(finished)
+    abandoned = signed_in.get(XLSX_URL)
+    assert list(tmp_path.iterdir())  # the workbook being written
+
+    abandoned.close()  # what the WSGI server does when the browser goes away
+
+    assert list(tmp_path.iterdir()) == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
 from activities.forms import TaskFilterForm
@@ -209,3 +213,118 @@ def test_active_filters_name_each_filter_in_words():
         ("channel", "Channel", "CALLCENTER"),
         ("range", "When", "Today"),
     ]
+
+
+# --- Inputs refused as the list refuses them (issue 10) -------------------------------------
+
+CONTROL_CHARACTERS = [
+    pytest.param("%0D", id="CR"),
+    pytest.param("%0A", id="LF"),
+    pytest.param("%1B", id="ESC"),
+    pytest.param("%09", id="TAB"),
+    pytest.param("%7F", id="DEL"),
+    pytest.param("%C2%85", id="C1 NEL"),
+    pytest.param("%C2%9B", id="C1 CSI"),
+    pytest.param("%FF", id="invalid UTF-8"),
+    pytest.param("%C3%28", id="invalid UTF-8 sequence"),
+    pytest.param("%00", id="NUL"),
+]
+
+
+@pytest.mark.parametrize("field", ["external_commerce_id", "external_operator_id"])
+@pytest.mark.parametrize("encoded", CONTROL_CHARACTERS)
+def test_ids_with_control_characters_or_bad_utf8_are_refused_before_the_api(
+    signed_in, api, field, encoded
+):
+    response = signed_in.get(f"/tasks/?{field}=COM{encoded}007")
+
+    assert response.status_code == 400
+    assert api.request_log == []
+    assert "Use letters, digits and punctuation only." in response.content.decode()
+
+
+def test_ids_with_letters_accents_and_punctuation_are_still_accepted():
+    params = query_for(
+        external_commerce_id="Café-07/B_2 #1", external_operator_id="op.ñ@x"
+    ).to_params()
+    assert params["external_commerce_id"] == "Café-07/B_2 #1"
+    assert params["external_operator_id"] == "op.ñ@x"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "channel=SALESMAN&channel=CALLCENTER",
+        "status=PENDING&status=PENDING",
+        "external_commerce_id=A&external_commerce_id=B",
+        "range=today&range=this_week",
+        "scheduled_from=2026-11-01&scheduled_from=2026-11-02",
+        "page=2&page=3",
+        "per_page=10&per_page=100",
+    ],
+)
+def test_a_repeated_parameter_is_refused_with_a_400_on_its_field(signed_in, api, query):
+    name = query.split("=")[0]
+
+    response = signed_in.get(f"/tasks/?{query}")
+
+    assert response.status_code == 400
+    assert api.request_log == []
+    assert "Give this filter only once." in response.content.decode()
+    assert list(TaskFilterForm(QueryDict(query)).errors) == [name]
+
+
+def test_a_repeated_parameter_is_refused_by_the_exports_too(signed_in, api):
+    response = signed_in.get("/tasks/export.csv?channel=SALESMAN&channel=CALLCENTER")
+    assert response.status_code == 400
+    assert api.request_log == []
+
+
+def _repeated_names(url: str) -> list[str]:
+    names = [name for name, _ in parse_qsl(urlsplit(html.unescape(url)).query, True)]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def test_no_link_or_form_on_the_task_list_repeats_a_parameter(signed_in, api):
+    page = signed_in.get(
+        "/tasks/?status=PENDING&channel=SALESMAN&external_commerce_id=C1&per_page=10&page=2"
+    )
+    body = page.content.decode()
+    links = re.findall(r'href="([^"]*\?[^"]*)"', body)
+    assert len(links) > 10
+    assert {link: _repeated_names(link) for link in links if _repeated_names(link)} == {}
+    for form in re.findall(r'<form[^>]*method="get".*?</form>', body, flags=re.S):
+        names = re.findall(r'<(?:input|select)[^>]*name="([^"]+)"', form)
+        assert len(names) == len(set(names)), names
+
+
+# A saved view keeps the task list's query: what the list refuses is not stored.
+INVALID_SAVED_QUERIES = [
+    pytest.param('status="><script>alert(1)</script>', id="markup as a status"),
+    pytest.param("range=today&scheduled_from=2026-11-01", id="a range and dates"),
+    pytest.param("channel=TELEGRAM", id="an unknown channel"),
+    pytest.param("external_commerce_id=A%0D%0AB", id="a line break in an id"),
+    pytest.param("scheduled_from=2026-02-30", id="a day that does not exist"),
+]
+
+
+@pytest.mark.parametrize("query", INVALID_SAVED_QUERIES)
+def test_saving_a_view_refuses_what_the_list_refuses(signed_in, user, query):
+    from activities.models import SavedView
+
+    response = signed_in.post("/views/save", {"name": "Mine", "query": unquote(query)})
+
+    assert response.status_code == 400
+    assert "These filters cannot be saved" in response.content.decode()
+    assert not SavedView.objects.filter(owner=user).exists()
+
+
+def test_saving_a_valid_view_still_works(signed_in, user):
+    from activities.models import SavedView
+
+    response = signed_in.post(
+        "/views/save", {"name": "Today", "query": "range=today&channel=SALESMAN"}
+    )
+
+    assert response.status_code == 302
+    assert SavedView.objects.get(owner=user).query == "channel=SALESMAN&range=today"

@@ -7,6 +7,7 @@ the real entry points (`manage.py check --deploy`, gunicorn) run in subprocesses
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import os
 import re
@@ -214,6 +215,24 @@ UNSAFE = [
         "DJANGO_SECRET_KEY",
         id="development secret key",
     ),
+    pytest.param(
+        {"SECRET_KEY": secrets.token_urlsafe(36)},  # 48 characters
+        "dashboard.E006",
+        "DJANGO_SECRET_KEY",
+        id="a short secret key",
+    ),
+    pytest.param(
+        {"SECRET_KEY": "abcd" * 20},
+        "dashboard.E006",
+        "DJANGO_SECRET_KEY",
+        id="4 distinct characters",
+    ),
+    pytest.param(
+        {"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(50)},
+        "dashboard.E006",
+        "DJANGO_SECRET_KEY",
+        id="startproject's insecure key",
+    ),
     pytest.param({"ALLOWED_HOSTS": []}, "dashboard.E002", "DJANGO_ALLOWED_HOSTS", id="no hosts"),
     pytest.param(
         {
@@ -266,6 +285,33 @@ def test_uncollected_static_files_are_refused_in_production(settings, tmp_path):
 
     assert [i for i, _ in errors] == ["dashboard.E005"]
     assert "collectstatic" in errors[0][1]
+
+
+def test_a_language_without_its_compiled_catalogue_is_refused_in_production(settings, tmp_path):
+    for name, value in SAFE.items():
+        setattr(settings, name, value)
+    (tmp_path / "es" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "es" / "LC_MESSAGES" / "django.po").write_text("")  # a .po alone is not read
+    settings.LOCALE_PATHS = [tmp_path]
+
+    errors = dashboard_errors()
+
+    assert [i for i, _ in errors] == ["dashboard.E007"]
+    assert "es" in errors[0][1] and "pybabel compile" in errors[0][1]
+
+
+def test_the_committed_catalogue_satisfies_the_check(settings):
+    for name, value in SAFE.items():
+        setattr(settings, name, value)
+    assert settings.LOCALE_PATHS == [ROOT / "locale"]
+    assert "dashboard.E007" not in [i for i, _ in dashboard_errors()]
+
+
+def test_a_long_random_key_of_exactly_fifty_characters_passes(settings):
+    for name, value in SAFE.items():
+        setattr(settings, name, value)
+    settings.SECRET_KEY = secrets.token_hex(25)
+    assert dashboard_errors() == []
 
 
 @pytest.mark.parametrize(("change", "error_id", "variable"), UNSAFE)
@@ -323,6 +369,7 @@ def test_check_deploy_flags_plain_http_in_production(collected):
     [
         ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short-but-not-the-development-key"}, "dashboard.E006"),
         ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
         ({"ACTIVITIES_API_BASE_URL": None, "ACTIVITIES_API_KEY": None}, "ACTIVITIES_API_BASE_URL"),
         ({"ACTIVITIES_API_KEY": None}, "ACTIVITIES_API_KEY"),
@@ -360,6 +407,7 @@ def gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_gunicorn_refuses_to_start_with_the_development_secret_key(collected, tmp_path):
     env = production_env(collected, DJANGO_SECRET_KEY=None)
     log = tmp_path / "gunicorn.log"
@@ -404,6 +452,7 @@ def production_server(collected, tmp_path_factory):
 PROXIED = {"X-Forwarded-Proto": "https"}
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_plain_http_is_sent_to_https_except_the_health_checks(production_server):
     status, headers, _ = get(production_server, "/accounts/login/")
     assert status == 301
@@ -413,6 +462,7 @@ def test_plain_http_is_sent_to_https_except_the_health_checks(production_server)
     assert status == 200
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(production_server):
     status, headers, _ = get(production_server, "/accounts/login/", PROXIED)
 
@@ -423,6 +473,7 @@ def test_behind_a_tls_proxy_pages_carry_hsts_and_secure_cookies(production_serve
     assert "csrftoken=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_gunicorn_serves_compressed_hashed_static_files(production_server):
     _, _, body = get(production_server, "/accounts/login/", PROXIED)
     css = re.search(r'href="(/static/css/dashboard\.[0-9a-f]{12}\.css)"', body.decode())
@@ -435,3 +486,17 @@ def test_gunicorn_serves_compressed_hashed_static_files(production_server):
     assert status == 200
     assert headers["Content-Encoding"] == "gzip"
     assert "immutable" in headers["Cache-Control"]
+
+
+@pytest.mark.slow  # starts gunicorn
+def test_gunicorn_sends_pages_gzip_compressed_and_in_spanish(production_server):
+    # The committed catalogue is what a production install reads: no compile step.
+    headers = {**PROXIED, "Accept-Encoding": "gzip", "Accept-Language": "es"}
+    status, headers, body = get(production_server, "/accounts/login/", headers)
+
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    page = gzip.decompress(body).decode()
+    assert "<h1>Iniciar sesión</h1>" in page
+    assert '<meta name="description"' in page
+    assert "no-store" in headers["Cache-Control"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import http.client
-import json
 import os
 import re
 import signal
@@ -18,9 +17,8 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,6 +30,8 @@ from sandbox import (
     make_server,
 )
 from sandbox.data import NULLABLE_TASK_KEYS
+
+from .helpers import call
 
 TODAY = dt.date(2026, 4, 15)  # a Wednesday
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,35 +76,11 @@ RESULT_KEYS = {
 }
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    raw: bytes
-
-    @property
-    def body(self):
-        return json.loads(self.raw.decode("utf-8"))
-
-
-def call(server, params=None, *, key=DEMO_KEY, path=TASKS_PATH, method="GET") -> Reply:
-    host, port = server.server_address[:2]
-    connection = http.client.HTTPConnection(host, port, timeout=10)
-    try:
-        target = f"{path}?{urlencode(params)}" if params else path
-        headers = {"x-api-key": key} if key is not None else {}
-        connection.request(method, target, headers=headers)
-        response = connection.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        connection.close()
-
-
 def fetch_all(server, **filters) -> list[dict]:
     """Every task matching the filters, walking the pages in order."""
     tasks, page = [], 1
     while True:
-        reply = call(server, {**filters, "page": page, "per_page": 100})
+        reply = call(server, params={**filters, "page": page, "per_page": 100})
         assert reply.status == 200, reply.raw
         tasks += reply.body["data"]
         if page >= reply.body["meta"]["totalPages"]:
@@ -183,8 +159,8 @@ def test_it_refuses_a_key_without_the_view_activities_permission(server):
 
 
 def test_it_checks_the_key_before_the_query(server):
-    assert call(server, {"per_page": "101"}, key=None).status == 401
-    assert call(server, {"per_page": "101"}, key=FORBIDDEN_KEY).status == 403
+    assert call(server, params={"per_page": "101"}, key=None).status == 401
+    assert call(server, params={"per_page": "101"}, key=FORBIDDEN_KEY).status == 403
 
 
 # Validation
@@ -229,21 +205,21 @@ STATUS_CHOICES = "PENDING, IN_PROGRESS, COMPLETED, CANCELLED"
     ],
 )
 def test_it_answers_400_naming_the_bad_parameter(server, params, message):
-    reply = call(server, params)
+    reply = call(server, params=params)
 
     assert reply.status == 400
     assert reply.body == {"statusCode": 400, "message": message, "error": "Bad Request"}
 
 
 def test_it_accepts_the_largest_page_size(server):
-    reply = call(server, {"per_page": "100"})
+    reply = call(server, params={"per_page": "100"})
 
     assert reply.status == 200
     assert len(reply.body["data"]) == 100
 
 
 def test_it_treats_empty_parameters_as_absent(server):
-    reply = call(server, {"page": "", "per_page": "", "status": "", "scheduled_from": ""})
+    reply = call(server, params={"page": "", "per_page": "", "status": "", "scheduled_from": ""})
 
     assert reply.status == 200
     assert reply.body["meta"] == {
@@ -255,7 +231,7 @@ def test_it_treats_empty_parameters_as_absent(server):
 
 
 def test_it_ignores_unknown_parameters(server):
-    reply = call(server, {"sort": "name", "per_page": "5"})
+    reply = call(server, params={"sort": "name", "per_page": "5"})
 
     assert reply.status == 200
     assert reply.body["meta"]["total"] == 600
@@ -273,8 +249,8 @@ def test_it_ignores_unknown_parameters(server):
     ],
 )
 def test_it_accepts_iso_8601_dates_and_date_times(server, value):
-    assert call(server, {"scheduled_from": value}).status == 200
-    assert call(server, {"scheduled_to": value}).status == 200
+    assert call(server, params={"scheduled_from": value}).status == 200
+    assert call(server, params={"scheduled_to": value}).status == 200
 
 
 # Filters
@@ -359,7 +335,7 @@ def test_it_combines_filters_with_and(server):
 
 
 def test_a_filter_matching_nothing_answers_an_empty_page(server):
-    reply = call(server, {"external_commerce_id": "COM-999"})
+    reply = call(server, params={"external_commerce_id": "COM-999"})
 
     assert reply.status == 200
     assert reply.body == {
@@ -381,7 +357,7 @@ def test_scheduled_bounds_are_inclusive_instants_whatever_the_offset(start_serve
 
     reply = call(
         server,
-        {
+        params={
             "scheduled_from": "2026-04-15T09:00:00+02:00",  # 07:00Z
             "scheduled_to": "2026-04-15T05:00:00-04:00",  # 09:00Z
         },
@@ -398,7 +374,7 @@ def test_a_plain_date_bound_means_midnight_utc(start_server):
         ]
     )
 
-    reply = call(server, {"scheduled_to": "2026-04-15"})
+    reply = call(server, params={"scheduled_to": "2026-04-15"})
 
     assert [t["id"] for t in reply.body["data"]] == ["midnight"]
 
@@ -420,7 +396,7 @@ def test_it_pages_with_defaults_of_page_1_and_20_per_page(server):
 
 
 def test_the_last_page_holds_the_remainder(server):
-    reply = call(server, {"per_page": "7", "page": "86"})
+    reply = call(server, params={"per_page": "7", "page": "86"})
 
     assert reply.body["meta"] == {
         "page": 86,
@@ -432,7 +408,7 @@ def test_the_last_page_holds_the_remainder(server):
 
 
 def test_a_page_past_the_end_is_empty_but_keeps_the_true_totals(server):
-    reply = call(server, {"per_page": "50", "page": "13"})
+    reply = call(server, params={"per_page": "50", "page": "13"})
 
     assert reply.status == 200
     assert reply.body == {
@@ -444,7 +420,7 @@ def test_a_page_past_the_end_is_empty_but_keeps_the_true_totals(server):
 def test_pages_cover_every_task_once_in_a_stable_order(server):
     seen, page = [], 1
     while True:
-        body = call(server, {"per_page": 13, "page": page}).body
+        body = call(server, params={"per_page": 13, "page": page}).body
         seen += body["data"]
         if page == body["meta"]["totalPages"]:
             break
@@ -478,7 +454,7 @@ def test_it_orders_by_schedule_then_id_with_unscheduled_last(start_server):
 
 
 def test_it_answers_json_in_utf8_with_real_accents(server):
-    reply = call(server, {"external_commerce_id": "COM-002"})
+    reply = call(server, params={"external_commerce_id": "COM-002"})
 
     assert reply.headers["Content-Type"] == "application/json; charset=utf-8"
     assert int(reply.headers["Content-Length"]) == len(reply.raw)
@@ -529,11 +505,12 @@ def test_it_keeps_the_connection_alive_between_requests(server):
 
 
 def test_it_answers_concurrent_requests_in_parallel(start_server):
-    server = start_server(today=TODAY, latency=0.3)
+    # One after another, six answers would take 6 s: far from the bound a loaded CI meets.
+    server = start_server(today=TODAY, latency=1.0)
     statuses = []
 
     def fetch():
-        statuses.append(call(server, {"per_page": 5}).status)
+        statuses.append(call(server, params={"per_page": 5}).status)
 
     threads = [threading.Thread(target=fetch) for _ in range(6)]
     started = time.monotonic()
@@ -543,7 +520,7 @@ def test_it_answers_concurrent_requests_in_parallel(start_server):
         thread.join()
 
     assert statuses == [200] * 6
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 4
 
 
 # Server knobs
@@ -569,23 +546,23 @@ def test_it_serves_the_tasks_it_is_given(start_server):
 
 
 def test_latency_delays_each_answer_and_can_change_while_running(start_server):
-    server = start_server(tasks=[], latency=0.25)
+    server = start_server(tasks=[], latency=1.0)
 
     started = time.monotonic()
     assert call(server).status == 200
-    assert time.monotonic() - started >= 0.25
+    assert time.monotonic() - started >= 1.0
 
     server.latency = 0.0
     started = time.monotonic()
     call(server)
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.9
 
 
 def test_request_log_records_each_request_without_the_key(start_server):
     server = start_server(tasks=[])
 
-    call(server, {"status": "PENDING", "page": "2"})
-    call(server, {"status": "COMPLETED", "status_2": ""}, key=None)
+    call(server, params={"status": "PENDING", "page": "2"})
+    call(server, params={"status": "COMPLETED", "status_2": ""}, key=None)
     call(server, path="/nowhere", key=FORBIDDEN_KEY)
 
     assert server.request_log == [
@@ -684,7 +661,8 @@ def test_the_data_set_is_quick_to_build():
         generate_tasks(TODAY)
         best = min(best, time.perf_counter() - started)
 
-    assert best < 0.25  # typically about 20 ms
+    # Typically about 20 ms; the bound only catches a blunder, not a slow CI machine.
+    assert best < 1.0
 
 
 def test_every_task_has_the_documented_shape(tasks):

@@ -164,7 +164,7 @@ def test_an_over_long_filter_value_is_refused(signed_in):
 # --- The manage page ------------------------------------------------------------------
 
 
-def test_the_manage_page_lists_my_views_and_the_teams_shared_ones(signed_in, user, other):
+def test_the_manage_page_lists_my_views_and_the_teams_shared_ones(signed_in, user, other, api):
     make(user, "Mine", query="status=PENDING&channel=CALLCENTER&range=today", is_default=True)
     make(other, "Their shared", query="channel=SALESMAN", shared=True)
     make(other, "Their private", query="status=CANCELLED")
@@ -173,7 +173,8 @@ def test_the_manage_page_lists_my_views_and_the_teams_shared_ones(signed_in, use
 
     html = html_of(response)
     assert response.status_code == 200
-    assert "Status: PENDING · Channel: CALLCENTER · When: Today" in html
+    # In the chips' words, not the raw codes.
+    assert "Status: Pending · Channel: CALLCENTER · When: Today" in html
     assert 'href="/tasks/?status=PENDING&amp;channel=CALLCENTER&amp;range=today"' in html
     assert "Their shared" in html and "Shared by tomas" in html
     assert "Their private" not in html
@@ -250,6 +251,24 @@ def test_a_view_is_shared_and_unshared(signed_in, user):
     view.refresh_from_db()
     assert not view.shared
     assert messages_of(response)[-1] == "“Pending calls” is now private."
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "changed", "message"),
+    [
+        ("default", {"is_default": "1", "shared": "1"}, (False, True), "is now your default"),
+        ("share", {"shared": "1", "is_default": "1"}, (True, False), "is now shared"),
+    ],
+)
+def test_each_toggle_changes_only_its_own_setting(signed_in, user, action, data, changed, message):
+    view = make(user)
+
+    response = signed_in.post(f"/views/{view.pk}/{action}", data)
+
+    view.refresh_from_db()
+    assert (view.shared, view.is_default) == changed
+    assert response["Location"] == MANAGE
+    assert message in messages_of(response)[-1]
 
 
 # --- Who may do what ------------------------------------------------------------------
@@ -380,12 +399,88 @@ def test_the_default_view_url(user, other, django_assert_max_num_queries):
         assert default_view_url(user) == "/tasks/?channel=CALLCENTER&range=today"
 
 
-def test_a_default_without_filters_does_not_redirect(user):
+def test_a_default_without_filters_lands_on_every_task(user):
     make(user, "Everything", query="", is_default=True)
-    assert default_view_url(user) is None
+    assert default_view_url(user) == "/tasks/"
 
 
 def test_anonymous_users_have_no_default_view():
     from django.contrib.auth.models import AnonymousUser
 
     assert default_view_url(AnonymousUser()) is None
+
+
+# --- Issue 11: counts, team views, rename on demand, messages --------------------------
+
+
+def test_each_view_says_how_many_tasks_it_matches_now(signed_in, user, other, api):
+    make(user, "Salesman", query="channel=SALESMAN")
+    make(other, "Cancelled", query="status=CANCELLED", shared=True)
+    salesman = sum(t["channel"] == "SALESMAN" for t in api.tasks)
+    cancelled = sum(t["status"] == "CANCELLED" for t in api.tasks)
+
+    html = html_of(signed_in.get(MANAGE))
+
+    assert f"{salesman} tasks now" in html and f"{cancelled} tasks now" in html
+    assert len(api.request_log) == 2
+    assert all(r["params"].get("per_page") in ("1", ["1"]) for r in api.request_log)
+    # Cached like the status tabs' counts: a second visit makes no call.
+    signed_in.get(MANAGE)
+    assert len(api.request_log) == 2
+
+
+def test_no_counts_and_no_calls_while_the_api_is_down(signed_in, user, api, monkeypatch):
+    from activities import api as api_module
+
+    make(user, "Salesman", query="channel=SALESMAN")
+    monkeypatch.setattr(api_module, "circuit_open", lambda: True)
+    html = html_of(signed_in.get(MANAGE))
+    assert "tasks now" not in html and "Salesman" in html
+    assert api.request_log == []
+
+
+def test_a_team_view_can_become_my_default(signed_in, user, other, api):
+    theirs = make(other, "Morning", query="range=today&status=PENDING", shared=True)
+    make(user, "Morning", query="channel=SALESMAN", is_default=True)
+
+    response = signed_in.post(f"/views/{theirs.pk}/copy", {"is_default": "1"})
+
+    mine = SavedView.objects.get(owner=user, is_default=True)
+    assert (mine.name, mine.query) == ("Morning (2)", theirs.query)
+    assert messages_of(response) == ["“Morning (2)” is now your default view."]
+    assert signed_in.get("/")["Location"] == "/tasks/" + "?" + theirs.query
+    theirs.refresh_from_db()
+    assert theirs.owner == other  # theirs is untouched
+
+
+def test_a_team_view_can_be_copied_and_a_private_one_cannot(signed_in, user, other, api):
+    shared = make(other, "Shared", query="channel=SALESMAN", shared=True)
+    private = make(other, "Private", query="channel=CALLCENTER")
+
+    response = signed_in.post(f"/views/{shared.pk}/copy")
+    assert messages_of(response) == ["Copied “Shared” into your views."]
+    assert SavedView.objects.filter(owner=user, name="Shared", is_default=False).exists()
+    assert signed_in.post(f"/views/{private.pk}/copy").status_code == 404
+
+
+def test_renaming_is_on_demand_not_a_box_per_view(signed_in, user, api):
+    make(user, "One", query="channel=SALESMAN")
+    make(user, "Two", query="channel=CALLCENTER")
+    html = html_of(signed_in.get(MANAGE))
+    # The boxes are inside closed <details>: shown when their "Rename…" is opened.
+    assert html.count('<details class="saved-rename-toggle">') == 2
+    assert html.count("<summary") == 2
+
+
+def test_saving_says_so_on_the_task_list(signed_in, user, api):
+    response = signed_in.post(
+        "/views/save", {"name": "Calls", "query": "channel=CALLCENTER"}, follow=True
+    )
+    assert "Saved this view as “Calls”." in html_of(response)
+
+
+def test_signing_out_says_so_on_the_sign_in_page(signed_in):
+    response = signed_in.post("/accounts/logout/", {"next": "/accounts/login/?signed_out=1"})
+    assert response["Location"] == "/accounts/login/?signed_out=1"
+    assert "You are signed out." in html_of(signed_in.get(response["Location"]))
+    assert "You are signed out." not in html_of(signed_in.get("/accounts/login/"))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import timezone
 
-from .records import task
+from .records import NULL_HEAVY, task
 
 URL = "/tasks/"
 
@@ -110,7 +110,7 @@ def test_pending_tasks_past_their_time_are_marked_overdue(signed_in, served, now
     assert '<tbody class="task overdue" data-id="late">' in html
     assert '<tbody class="task" data-id="soon">' in html
     assert '<tbody class="task" data-id="done">' in html
-    assert html.count('<span class="flag-overdue">Overdue</span>') == 1
+    assert html.count(">Overdue</span>") == 1
 
 
 def test_times_are_also_relative_with_the_exact_time_on_hover(signed_in, served, now_at):
@@ -119,8 +119,10 @@ def test_times_are_also_relative_with_the_exact_time_on_hover(signed_in, served,
         task(id="b", scheduledAt="2026-04-12T15:00:00.000Z"),
     )
     html = html_of(signed_in.get(URL))
-    assert '<span class="sub" title="Wed 15 Apr 2026, 13:00">in 2 h</span>' in html
-    assert '<span class="sub" title="Sun 12 Apr 2026, 11:00">3 days ago</span>' in html
+    assert 'title="Wed 15 Apr 2026, 13:00">13:00</time>' in html
+    assert '<span class="sub">in 2 h</span>' in html
+    # Another day: the date is in the row, how long ago in the tooltip.
+    assert 'title="Sun 12 Apr 2026, 11:00 (3 days ago)">Sun 12 Apr, 11:00</time>' in html
 
 
 def test_values_in_rows_are_links_that_add_that_filter(signed_in, served):
@@ -143,3 +145,88 @@ def test_copy_link_and_auto_refresh_are_enhancements_hidden_without_js(signed_in
     assert '<button type="button" class="button small" data-copy-link hidden>' in html
     assert "data-auto-refresh hidden" in html
     assert "<script src=" in html and "onclick" not in html
+
+
+# --- Issue 11: landing, presets that never fail, one marker, one language, DOM weight ---
+
+
+def test_the_landing_page_opens_today_without_a_default_view(signed_in, api):
+    response = signed_in.get("/")
+    assert (response.status_code, response["Location"]) == (302, "/tasks/?range=today")
+
+
+def test_the_landing_range_is_a_setting(signed_in, api, settings):
+    settings.ACTIVITIES_DEFAULT_RANGE = "this_week"
+    assert signed_in.get("/")["Location"] == "/tasks/?range=this_week"
+    settings.ACTIVITIES_DEFAULT_RANGE = ""
+    assert signed_in.get("/")["Location"] == "/tasks/"
+
+
+def test_a_default_view_beats_the_landing_range(signed_in, api, user):
+    from activities.models import SavedView
+
+    SavedView.objects.create(owner=user, name="Calls", query="channel=CALLCENTER", is_default=True)
+    assert signed_in.get("/")["Location"] == "/tasks/?channel=CALLCENTER"
+
+
+def test_the_overdue_preset_drops_a_status_it_conflicts_with(signed_in, api):
+    html = html_of(signed_in.get(URL, {"status": "COMPLETED", "range": "today"}))
+    overdue = re.search(r'<a class="preset" href="([^"]*)"[^>]*>Overdue</a>', html).group(1)
+    assert overdue == "?range=overdue"
+    # ... and the page it leads to is a page of tasks, not an error.
+    assert signed_in.get(URL + overdue).status_code == 200
+    # A Pending status does not conflict, and stays.
+    html = html_of(signed_in.get(URL, {"status": "PENDING"}))
+    assert '<a class="preset" href="?status=PENDING&range=overdue">Overdue</a>' in html
+
+
+def test_an_overdue_row_carries_one_overdue_marker(signed_in, served, now_at):
+    served(
+        task(
+            status="PENDING",
+            lifecycleStatus="SCHEDULED",
+            lifecycleStatusLabel="Programada",
+            lifecycleStatusDetail=None,
+            scheduledAt="2026-04-15T12:00:00.000Z",
+            activityResult=None,
+        )
+    )
+    html = signed_in.get(URL).content.decode()
+    assert html.count(">Overdue</span>") == 1
+    assert ">Scheduled</span>" not in html
+    assert 'title="Programada"' in html  # the API's own word, as a tooltip
+
+
+def test_an_unknown_lifecycle_code_shows_the_apis_label(signed_in, served):
+    served(task(lifecycleStatus="ON_HOLD", lifecycleStatusLabel="En espera"))
+    html = signed_in.get(URL).content.decode()
+    assert '<span class="badge tone-neutral" title="En espera' in html
+    assert ">En espera</span>" in html
+
+
+def elements_per_row(html: str) -> list[int]:
+    bodies = re.findall(r'<tbody class="task[^"]*".*?</tbody>', html, flags=re.S)
+    return [len(re.findall(r"<[a-z][a-z0-9]*[\s>]", body)) for body in bodies]
+
+
+def test_a_row_stays_light(signed_in, served):
+    # Each row's details are in the page (no JavaScript needed) but carry only what the
+    # task says, without wrappers: 77 elements for this record before, a budget now.
+    served(*[task(id=f"t-{n}") for n in range(20)])
+    per_row = elements_per_row(signed_in.get(URL, {"per_page": 20}).content.decode())
+    assert len(per_row) == 20 and max(per_row) <= 60, per_row
+
+
+def test_a_sparse_row_has_no_empty_fields(signed_in, served):
+    served(NULL_HEAVY)
+    html = signed_in.get(URL).content.decode()
+    assert "<dd>—</dd>" not in html and "<dd></dd>" not in html
+    assert max(elements_per_row(html)) <= 30
+
+
+def test_one_tab_stop_per_row_before_its_details(signed_in, served):
+    served(task())
+    html = signed_in.get(URL).content.decode()
+    first_row = re.search(r'<tbody class="task[^"]*".*?<tr class="task-more">', html, re.S)
+    focusable = re.findall(r"<(a|summary|button|input|select)[\s>]", first_row.group(0))
+    assert focusable == ["summary"]

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from sandbox import DEMO_KEY, FORBIDDEN_KEY
 
+from .helpers import list_calls
 from .records import NULL_HEAVY, task
 
 URL = "/tasks/"
@@ -19,11 +20,6 @@ def page_links(html: str) -> list[str]:
     nav = re.search(r'<nav class="paginator".*?</nav>', html, re.S)
     assert nav, "no paginator"
     return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', nav.group())]
-
-
-def list_calls(sandbox):
-    """The parameters of the list calls the sandbox saw (not the tab counts)."""
-    return [e["params"] for e in sandbox.request_log if e["params"].get("per_page") != "1"]
 
 
 def pages_of(sandbox, per_page, **equal):
@@ -38,10 +34,10 @@ def test_the_home_page_needs_a_sign_in(client):
     assert response["Location"] == "/accounts/login/?next=/"
 
 
-def test_the_home_page_lands_on_the_task_list(signed_in):
+def test_the_home_page_lands_on_todays_tasks(signed_in):
     response = signed_in.get("/")
     assert response.status_code == 302
-    assert response["Location"] == URL
+    assert response["Location"] == URL + "?range=today"
 
 
 def test_the_home_page_lands_on_the_users_default_view(signed_in, user, api):
@@ -191,16 +187,18 @@ def test_rows_show_the_lifecycle_badge_commerce_operator_route_and_result(signed
     )
     html = signed_in.get(URL).content.decode()
 
+    # Our word for a known code, the API's label and detail as its tooltip.
     assert (
-        '<span class="badge tone-danger" title="El dispositivo del vendedor no respondió">'
-        "Error de envío</span>" in html
+        '<span class="badge tone-danger" title="Error de envío — El dispositivo del vendedor'
+        ' no respondió">Dispatch failed</span>' in html
     )
     # 13:00Z is 09:00 in Santiago in April (UTC-4).
     assert "Wed 15 Apr 2026, 09:00" in html
     assert "Farmacia Central" in html and "COM-001" in html
     assert "Riesgo de fuga" in html
-    assert "Carlos Pérez" in html and "SALESMAN · " in html
-    assert 'href="?external_operator_id=OP-042" title="Show only OP-042">OP-042</a>' in html
+    assert "Carlos Pérez" in html and '<span class="sub code">OP-042</span>' in html
+    assert "<dd>SALESMAN</dd>" in html
+    assert '<a href="?external_operator_id=OP-042">Operator: OP-042</a>' in html
     assert "Ruta Norte" in html and "RUTA-NORTE-01" in html
     assert '<span class="badge tone-success">Effective</span>' in html
     assert "Asignación por ruta" in html and "Requiere seguimiento" in html
@@ -336,3 +334,13 @@ def test_filter_links_match_querystring_for_every_position():
         ("external_commerce_id", "COM 2&3"),
     ]:
         assert links(name, value) == querystring(request, **{name: value, "page": None})
+
+
+def test_a_missing_page_has_the_dashboards_look_in_debug_runs_too(signed_in, settings):
+    settings.DEBUG = True  # the demo
+    response = signed_in.get("/no-such-page/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no such page" in html and 'class="site-header"' in html
+    assert "URLconf" not in html  # not Django's debug page with every URL pattern
+    assert 'rel="icon"' in html

@@ -195,6 +195,23 @@ def test_an_unsafe_next_goes_to_the_task_list(signed_in, target):
     assert response["Location"] == "/tasks/"
 
 
+@pytest.mark.parametrize(
+    "target", ["foo", "task_list", "saved_views", "tasks/", "/\\other.host/", "//other.host/"]
+)
+def test_a_next_that_is_not_a_path_on_this_site_goes_to_the_task_list(signed_in, user, target):
+    # A bare word used to be resolved as a view name by redirect(): a 500 for "foo".
+    response = signed_in.post("/preferences/timezone", {"timezone": "UTC", "next": target})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/tasks/"
+    assert UserPreference.objects.get(user=user).timezone == "UTC"
+
+
+def test_a_refused_zone_with_a_bad_next_still_goes_to_the_task_list(signed_in):
+    response = signed_in.post("/preferences/timezone", {"timezone": "Mars/Base", "next": "foo"})
+    assert response["Location"] == "/tasks/"
+
+
 def test_choosing_a_zone_takes_a_signed_in_post(client, signed_in):
     assert signed_in.put("/preferences/timezone").status_code == 405
     client.logout()

@@ -1,0 +1,1 @@
+"""The activities app's management commands."""

@@ -34,6 +34,17 @@
     return seen;
   }
 
+  // A polite live region outside #results says that the list changed, and how it
+  // reads now (its count line), without moving the focus.
+  var status = document.querySelector("[data-refresh-status]");
+  function announce(fresh) {
+    if (!status) return;
+    var count = fresh.querySelector(".count");
+    var text = status.getAttribute("data-updated") + (count ? " " + count.textContent.replace(/\s+/g, " ").trim() : "");
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
   function reload() {
     var before = ids(results);
     fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -48,6 +59,7 @@
         });
         results.innerHTML = fresh.innerHTML;
         document.title = doc.title;
+        announce(fresh);
         results.querySelectorAll("tbody.task[data-id]").forEach(function (row) {
           if (!before[row.dataset.id]) row.classList.add("is-new");
           if (openIds[row.dataset.id]) row.querySelector("details").open = true;

@@ -6,6 +6,8 @@ import shutil
 
 import pytest
 
+from ..helpers import sign_in  # noqa: F401 (tests on other branches import it from here)
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -38,9 +40,3 @@ def e2e(live_server, api, user, page):
     """A page in Chromium, the live dashboard on the sandbox, and a user to sign in as."""
     page.set_default_timeout(10_000)
     return live_server
-
-
-def sign_in(page, password):
-    page.get_by_label("Username").fill("sofia")
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()

@@ -10,8 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..conftest import PASSWORD
-from .conftest import sign_in
+from ..helpers import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +28,10 @@ def test_sign_in_filter_page_and_reopen_the_bookmark(e2e, page, browser):
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     sign_in(page, PASSWORD)
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
+    assert params(page.url) == {"range": ["today"]}  # the day starts on today's tasks
 
     start = date.today() - timedelta(days=7)
+    page.get_by_label("When", exact=True).select_option("")
     page.get_by_label("Channel", exact=True).select_option("CALLCENTER")
     page.get_by_label("Scheduled from", exact=True).fill(start.isoformat())
     page.get_by_label("Per page", exact=True).select_option("10")

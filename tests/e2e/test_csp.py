@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import PASSWORD
-from .conftest import sign_in
+from ..helpers import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

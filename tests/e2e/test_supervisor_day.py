@@ -12,8 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from ..conftest import PASSWORD
-from .conftest import sign_in
+from ..helpers import PASSWORD, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +25,7 @@ def params(url: str) -> dict[str, list[str]]:
 
 def shown_days(page) -> set[str]:
     """The local days of the scheduled times in the table."""
-    stamps = page.locator("tbody.task td[data-label='Scheduled'] time").evaluate_all(
+    stamps = page.locator("tbody.task td:first-child time").evaluate_all(
         "els => els.map(e => e.getAttribute('datetime'))"
     )
     return {datetime.fromisoformat(s).astimezone(SANTIAGO).date().isoformat() for s in stamps}

@@ -1,0 +1,196 @@
+"""The task service's records as typed, frozen structs, and `TaskQuery`, what may be asked.
+
+The structs are decoded straight from the JSON body by msgspec (see parsing.py): each
+field's name on the wire is the camelCase of its Python name, or is given with
+`field(name=...)` where the dashboard's name differs. Unknown fields and values outside
+the document's enumerations pass as they come.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+from msgspec import field
+from msgspec.structs import force_setattr
+
+# The document's enumerations. Other values may appear in responses and are kept as
+# they come; these lists only say what may be asked for.
+STATUSES = ("PENDING", "IN_PROGRESS", "COMPLETED", "CANCELLED")
+RESULT_STATUSES = ("EFFECTIVE", "NOT_EFFECTIVE", "PENDING")
+CHANNELS = ("SALESMAN", "CALLCENTER")
+MAX_PER_PAGE = 100
+
+# An id or code: numbers are accepted and kept as text (an id sent as 42 still
+# identifies a commerce); each struct's __post_init__ turns them into strings.
+Ident = str | int | float | None
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class _Record(msgspec.Struct, frozen=True, rename="camel"):
+    """Base of the records: frozen, fields named in camelCase on the wire."""
+
+    # Fields of type Ident, turned into text after decoding.
+    _idents: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._idents:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                force_setattr(self, name, str(value))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # The document's timestamps are UTC ("…Z"); a bare one is read the same way.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class Label(msgspec.Struct, frozen=True):
+    """A code with its human-readable label (reason, user status)."""
+
+    code: str | None = None
+    label: str | None = None
+
+
+class Commerce(_Record, frozen=True):
+    _idents = ("external_id",)
+    external_id: Ident = None
+    name: str | None = None
+
+
+class Assignment(_Record, frozen=True):
+    _idents = ("commerce_external_id",)
+    commerce_external_id: Ident = None
+    assignment_reason: str | None = None
+    commerce: Commerce | None = None
+
+
+class Route(_Record, frozen=True):
+    _idents = ("code",)
+    code: Ident = None
+    name: str | None = None
+
+
+class Operator(_Record, frozen=True):
+    _idents = ("external_id",)
+    external_id: Ident = None
+    name: str | None = None
+    type: str | None = None
+
+
+class TaskDetails(_Record, frozen=True):
+    _idents = ("route_code", "operator_external_id")
+    type: str | None = None
+    route_code: Ident = field(default=None, name="assignedRouteCode")
+    operator_external_id: Ident = field(default=None, name="assignedOperatorExternalId")
+    route: Route | None = field(default=None, name="assignedRoute")
+    operator: Operator | None = field(default=None, name="assignedOperator")
+
+
+class Result(_Record, frozen=True):
+    _idents = ("id",)
+    id: Ident = None
+    result_status: str | None = None
+    source: str | None = None
+    origin: str | None = None
+    channel: str | None = None
+    occurred_at: datetime | None = None
+    created_at: datetime | None = None
+    details: dict[str, Any] | None = field(default=None, name="resultDetails")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        force_setattr(self, "occurred_at", _utc(self.occurred_at))
+        force_setattr(self, "created_at", _utc(self.created_at))
+
+
+class Task(_Record, frozen=True):
+    """One task. `id` is required and never empty; everything else may be null."""
+
+    _idents = ("id", "commerce_external_id")
+    id: Ident
+    origin: str | None = field(default=None, name="activityOrigin")
+    type: str | None = None
+    status: str | None = None
+    channel: str | None = None
+    scheduled_at: datetime | None = None
+    occurred_at: datetime | None = None
+    created_at: datetime | None = None
+    lifecycle_status: str | None = None
+    lifecycle_label: str | None = field(default=None, name="lifecycleStatusLabel")
+    lifecycle_detail: str | None = field(default=None, name="lifecycleStatusDetail")
+    can_force_retry_dispatch: bool | None = False
+    commerce_external_id: Ident = None
+    commerce_name: str | None = None
+    reason: Label | None = None
+    user_status: Label | None = None
+    assignment: Assignment | None = field(default=None, name="commerceAssignment")
+    details: TaskDetails | None = field(default=None, name="activityDetails")
+    result: Result | None = field(default=None, name="activityResult")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.id:
+            # The message follows the record's path in the log: "data[3] has no id".
+            raise ValueError(" has no id")
+        force_setattr(self, "can_force_retry_dispatch", bool(self.can_force_retry_dispatch))
+        force_setattr(self, "scheduled_at", _utc(self.scheduled_at))
+        force_setattr(self, "occurred_at", _utc(self.occurred_at))
+        force_setattr(self, "created_at", _utc(self.created_at))
+
+    @property
+    def route(self) -> Route | None:
+        return self.details.route if self.details else None
+
+    @property
+    def operator(self) -> Operator | None:
+        return self.details.operator if self.details else None
+
+
+class PageMeta(msgspec.Struct, frozen=True):
+    page: Count
+    per_page: Count
+    total: Count
+    total_pages: Count = field(name="totalPages")
+
+
+class TaskPage(msgspec.Struct, frozen=True):
+    tasks: tuple[Task, ...] = field(name="data")
+    meta: PageMeta
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """The API's query parameters, under the API's own names."""
+
+    page: int = 1
+    per_page: int = 20
+    status: str = ""
+    result_status: str = ""
+    channel: str = ""
+    external_commerce_id: str = ""
+    external_operator_id: str = ""
+    scheduled_from: datetime | None = None
+    scheduled_to: datetime | None = None
+
+    def to_params(self) -> dict[str, str]:
+        """Return the query string parameters, empty ones left out, instants in UTC."""
+        params: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, datetime):
+                value = format_instant(value)
+            params[item.name] = str(value)
+        return params
+
+
+def format_instant(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds, as the API writes its own timestamps."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

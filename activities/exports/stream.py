@@ -1,0 +1,164 @@
+"""The export's body: every page of a view, fetched a few ahead and written in order."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from itertools import chain
+
+from django.utils import translation
+from django.utils.translation import gettext
+
+from activities import api
+from activities.api import TaskPage, TaskQuery
+
+from .formats import ExportFormat
+
+# The name the export has always logged under; log searches rely on it.
+logger = logging.getLogger("activities.export")
+
+
+class PageFetcher:
+    """Pages 2…`last_page` of `query`, requested `concurrency` ahead, yielded in order.
+
+    Calls go through the "export" client, whose circuit breaker is not the pages' one.
+    `close()` cancels what is not yet requested (the client went away).
+    """
+
+    def __init__(self, query: TaskQuery, *, last_page: int, concurrency: int, language: str):
+        self._query, self._last, self._ahead = query, last_page, concurrency
+        self._language = language
+        self._next = 2
+        self._pending: deque[Future[TaskPage]] = deque()
+        self._executor = None
+        if last_page > 1:
+            self._executor = ThreadPoolExecutor(
+                max_workers=min(concurrency, last_page - 1), thread_name_prefix="export"
+            )
+
+    @property
+    def requested(self) -> int:
+        return self._next - 1
+
+    def fill(self) -> None:
+        """Keep `concurrency` pages requested ahead of the one being written."""
+        while self._next <= self._last and len(self._pending) < self._ahead:
+            page_query = replace(self._query, page=self._next)
+            self._pending.append(self._executor.submit(self._fetch, page_query))
+            self._next += 1
+
+    def __iter__(self) -> Iterator[TaskPage]:
+        while self._pending:
+            page = self._pending.popleft().result()
+            self.fill()
+            yield page
+
+    def _fetch(self, query: TaskQuery) -> TaskPage:
+        # Worker threads do not share the request's language: an error raised here must
+        # still read in it.
+        with translation.override(self._language):
+            return api.list_tasks(query, purpose="export")
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def stream(
+    first: api.TaskPage,
+    query: TaskQuery,
+    fmt: ExportFormat,
+    *,
+    concurrency: int,
+    max_rows: int,
+    language: str | None = None,
+) -> Iterator[bytes]:
+    """Yield the file in chunks of about one page, starting from the already fetched `first`.
+
+    Never raises for a failed page: the file ends with `fmt.incomplete(...)` instead.
+    Its sentences, and those of errors met in the worker threads, are in `language`
+    (by default the active one when the first chunk is asked for). Empty chunks are
+    not yielded (an Excel file is all sent at the end).
+    """
+    language = language or translation.get_language()
+    last_page = min(first.meta.total_pages, -(-max_rows // query.per_page))
+    pages = PageFetcher(query, last_page=last_page, concurrency=concurrency, language=language)
+    try:
+        chunks = _chunks(first, query, pages, fmt, max_rows=max_rows, language=language)
+        yield from (chunk for chunk in chain(chunks, fmt.tail()) if chunk)
+    finally:
+        # Reached on completion, on failure and when the client goes away (close()).
+        pages.close()
+        fmt.close()
+
+
+class _Count:
+    rows = 0
+
+
+def _rows(
+    first: TaskPage, pages: PageFetcher, fmt: ExportFormat, max_rows: int, count: _Count
+) -> Iterator[bytes]:
+    pages.fill()
+    chunk = fmt.head()
+    for page in chain([first], pages):
+        tasks = page.tasks[: max_rows - count.rows]
+        count.rows += len(tasks)
+        yield chunk + fmt.rows(tasks)
+        chunk = b""
+        if count.rows >= max_rows:
+            break
+
+
+def _chunks(
+    first: TaskPage,
+    query: TaskQuery,
+    pages: PageFetcher,
+    fmt: ExportFormat,
+    *,
+    max_rows: int,
+    language: str,
+) -> Iterator[bytes]:
+    started, count, params = time.monotonic(), _Count(), query.to_params()
+    kind = fmt.extension
+    try:
+        yield from _rows(first, pages, fmt, max_rows, count)
+    except api.ApiError as exc:
+        what = f"{type(exc).__name__} {exc.detail or exc}"
+        logger.warning(
+            "export %s incomplete after %d rows: %s params=%s", kind, count.rows, what, params
+        )
+        error = str(exc)
+    except Exception:
+        logger.exception("export %s broke after %d rows params=%s", kind, count.rows, params)
+        error = ""
+    else:
+        # Translated here, yielded outside: a suspended override would leak to the caller.
+        with translation.override(language):
+            note = b""
+            if first.meta.total > max_rows:
+                note = fmt.truncated(
+                    total=first.meta.total, max_rows=max_rows, rows_written=count.rows
+                )
+        yield note
+        _log_done(kind, count.rows, pages.requested, started, params)
+        return
+    with translation.override(language):
+        marker = fmt.incomplete(
+            error or gettext("An unexpected error stopped the export."), count.rows
+        )
+    yield marker
+
+
+def _log_done(kind: str, rows: int, requested: int, started: float, params: dict) -> None:
+    elapsed_ms = (time.monotonic() - started) * 1000
+    logger.info(
+        "export %s done rows=%d pages_requested=%d elapsed_ms=%.0f params=%s",
+        *(kind, rows, max(1, requested), elapsed_ms, params),
+    )

@@ -1,0 +1,112 @@
+"""Benchmark the team pages over a local copy of 5,000 and 60,000 tasks, in-process.
+
+    .venv/bin/python bench/team_pages.py            # SQLite in a temporary folder
+    DATABASE_URL=postgres://... .venv/bin/python bench/team_pages.py   # an empty PostgreSQL
+
+It fills the copy (TaskRecord rows as a sync writes them), then times the pages with
+Django's test client: the database and the rendering, without gunicorn or the network.
+Prints a Markdown table with each figure beside its target (issue "The team overview").
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = 15
+OPERATORS, ROUTES, COMMERCES = 60, 25, 2_000
+
+
+def _rows(count: int, days: int, *, seed: int):
+    """`count` tasks spread over the `days` local days up to today, as the syncer stores them."""
+    from django.utils import timezone
+
+    from mirror.models import TaskRecord
+
+    rnd = random.Random(seed)  # noqa: S311 (made-up tasks, not secrets)
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    now = timezone.now()
+    for n in range(count):
+        op, route = rnd.randrange(OPERATORS), rnd.randrange(ROUTES)
+        status = rnd.choice(("PENDING", "IN_PROGRESS", "COMPLETED", "COMPLETED", "CANCELLED"))
+        result = rnd.choice(("EFFECTIVE", "NOT_EFFECTIVE", None)) if status == "COMPLETED" else None
+        when = today - timedelta(days=rnd.randrange(days)) + timedelta(minutes=rnd.randrange(1440))
+        yield TaskRecord(
+            id=f"{seed}-{n}", status=status, channel=rnd.choice(("SALESMAN", "CALLCENTER")),
+            scheduled_at=when, commerce_external_id=f"C-{rnd.randrange(COMMERCES)}",
+            commerce_name=f"Comercio {n % COMMERCES}", operator_external_id=f"OP-{op}",
+            operator_name=f"Operador {op}", operator_type="SALESMAN",
+            route_code=f"R-{route}", route_name=f"Ruta {route}", result_status=result,
+            data={}, last_seen_at=now,
+        )  # fmt: skip
+
+
+def _time(client, path: str) -> float:
+    """The median of SAMPLES requests after one warm-up, in ms."""
+    client.get(path)
+    times = []
+    for _ in range(SAMPLES):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+    return statistics.median(times) * 1000
+
+
+def _setup() -> None:
+    folder = tempfile.mkdtemp(prefix="bench-team-")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/db.sqlite3")
+    os.environ.setdefault("DJANGO_DEBUG", "1")  # static files without collectstatic
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def main() -> int:
+    _setup()
+    from django.contrib.auth.models import Permission, User
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from mirror.models import TaskRecord
+
+    user = User.objects.create_user("bench-team")
+    user.user_permissions.add(Permission.objects.get(codename="view_tasks"))
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    rows = []
+    today = timezone.localdate()
+    month = f"scheduled_from={today - timedelta(days=29)}&scheduled_to={today}"
+    for count, days, path, target in (
+        (5_000, 1, "/team/", 50),
+        (60_000, 30, f"/team/?{month}", 250),
+        (60_000, 30, "/team/operators/OP-7/", 30),
+    ):
+        if TaskRecord.objects.count() != count:
+            TaskRecord.objects.all().delete()
+            TaskRecord.objects.bulk_create(_rows(count, days, seed=count), batch_size=2_000)
+        median = _time(client, path)
+        rows.append(f"| `{path}`, {count:,} tasks over {days} days | median {median:.0f} ms "
+                    f"| < {target} ms | {'yes' if median < target else 'no'} |")  # fmt: skip
+    print(f"Database: {connection.vendor}. Load average: {os.getloadavg()[0]:.2f}.\n")
+    print("| Measurement | Result | Target | Met? |\n|---|---|---|---|")
+    print("\n".join(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,346 @@
+"""Keeping the local copy in step: read a slice of scheduled time whole, then apply it.
+
+The API has no "changed since", so the copy re-reads spans of scheduled time ("slices",
+one `TIME_ZONE` day each, halved while a day holds more than `ACTIVITIES_SYNC_SLICE_MAX`
+tasks). A slice is applied only when it was read whole and consistent: every page
+answered, every page told the same `meta.total`, and the tasks seen number that total.
+Otherwise it is read again (up to `REREADS` times), then skipped: its rows stay as they
+were and its `SyncSlice` row says why. Applying upserts every task seen and deletes the
+slice's rows the API no longer lists, in one transaction, and writes no row that did not
+change. A task moved to another day is upserted by id wherever it is seen, and deleted
+only from a slice that holds its stored time and did not list it, so it ends up in its
+new slice whatever order the slices are read in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from activities import api
+
+from .freshness import window
+from .models import SyncRun, SyncSlice, TaskRecord
+from .records import COLUMNS, digest, row_values, task_json
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 100
+REREADS = 3
+# A slice is not split below this, however many tasks it holds: it is read whole anyway.
+MIN_SPAN = timedelta(hours=1)
+# Rows per SQL statement, under SQLite's bound-parameter limit on every version.
+CHUNK = 500
+# Failures worth a second read; the rest (no key, refused key, open circuit) would only
+# fail again at once.
+_REREAD_ERRORS = (api.ApiServerError, api.ApiBadResponse, api.ApiTimeout, api.ApiBusy)
+
+
+@dataclass(frozen=True)
+class Span:
+    """[start, end) of scheduled time, aware."""
+
+    start: datetime
+    end: datetime
+
+    def __str__(self) -> str:
+        start = timezone.localtime(self.start)
+        end = timezone.localtime(self.end)
+        if end - start == timedelta(days=1) and start.hour == start.minute == 0:
+            return f"{start:%Y-%m-%d}"
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+    def halves(self) -> tuple[Span, Span]:
+        middle = self.start + (self.end - self.start) / 2
+        return Span(self.start, middle), Span(middle, self.end)
+
+
+class Inconsistent(Exception):
+    """The slice changed while it was read; the message says how."""
+
+
+class TooBig(Exception):
+    """The slice holds more than ACTIVITIES_SYNC_SLICE_MAX tasks: read it in halves."""
+
+
+@dataclass
+class SliceOutcome:
+    span: Span
+    applied: bool
+    pages: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    task_count: int = 0
+    error: str = ""
+
+
+@dataclass
+class RunTotals:
+    """What a run did, for its `SyncRun` row and its printed line."""
+
+    outcomes: list[SliceOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: bool = False
+
+    @property
+    def applied(self) -> int:
+        return sum(1 for o in self.outcomes if o.applied)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if not o.applied)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(o, name) for o in self.outcomes)
+
+    def line(self, kind: str) -> str:
+        return (
+            f"sync {kind}: {len(self.outcomes)} slices read, {self.applied} applied, "
+            f"{self.failed} failed, {self.total('pages')} pages, "
+            f"{self.total('upserted')} tasks upserted, {self.total('deleted')} deleted, "
+            f"{self.seconds:.1f} s" + (" (stopped)" if self.stopped else "")
+        )
+
+
+# --- Which slices ---------------------------------------------------------------------------
+
+
+def day_span(day: date) -> Span:
+    """The local day `day` in `TIME_ZONE` (23 or 25 hours across a DST change)."""
+    tz = timezone.get_default_timezone()
+    start = datetime.combine(day, clock.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), clock.min, tzinfo=tz)
+    return Span(start, end)
+
+
+def day_spans(first: date, last: date) -> list[Span]:
+    """One span per local day from `first` to `last`, both included."""
+    return [day_span(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+
+
+def window_spans(now: datetime | None = None) -> list[Span]:
+    """Every day of the synced window (mirror.freshness.window)."""
+    start, end = window(now)
+    return day_spans(start.date(), (end - timedelta(days=1)).date())
+
+
+def hot_spans(now: datetime | None = None) -> list[Span]:
+    """Yesterday, today and tomorrow: the days that change most."""
+    today = timezone.localdate(now or timezone.now(), timezone.get_default_timezone())
+    return day_spans(today - timedelta(days=1), today + timedelta(days=1))
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def _page(span: Span, number: int) -> api.TaskPage:
+    query = api.TaskQuery(
+        page=number,
+        per_page=PER_PAGE,
+        scheduled_from=span.start,
+        # The API's scheduled_to includes its instant; a task at `end` is the next slice's.
+        scheduled_to=span.end - timedelta(milliseconds=1),
+    )
+    return api.list_tasks(query, purpose="sync")
+
+
+def read_slice(span: Span, pool: ThreadPoolExecutor) -> tuple[list[api.Task], int]:
+    """Every task of `span` and the number of pages read, read once.
+
+    Raises `TooBig`, `Inconsistent`, or the client's `ApiError`.
+    """
+    first = pool.submit(_page, span, 1).result()
+    total = first.meta.total
+    if total > settings.ACTIVITIES_SYNC_SLICE_MAX and span.end - span.start > MIN_SPAN:
+        raise TooBig(total)
+    count = max(1, -(-total // PER_PAGE))
+    pages = [first, *pool.map(lambda n: _page(span, n), range(2, count + 1))]
+    totals = sorted({page.meta.total for page in pages})
+    if len(totals) > 1:
+        raise Inconsistent(f"meta.total changed while the slice was read: {totals}")
+    tasks = {task.id: task for page in pages for task in page.tasks}
+    if len(tasks) != total:
+        raise Inconsistent(f"{len(tasks)} different tasks listed, but meta.total is {total}")
+    return list(tasks.values()), len(pages)
+
+
+def read_whole(span: Span, pool: ThreadPoolExecutor) -> tuple[list[api.Task], int]:
+    """`read_slice`, read again up to `REREADS` times while it is inconsistent or the
+    API fails in a way that may pass; raises the last failure."""
+    for attempt in range(REREADS + 1):
+        try:
+            return read_slice(span, pool)
+        except (Inconsistent, *_REREAD_ERRORS) as exc:
+            failure = exc
+            logger.warning(
+                "sync slice=%s read %d of %d failed: %s",
+                span,
+                attempt + 1,
+                REREADS + 1,
+                describe(exc),
+            )
+    raise failure
+
+
+def describe(exc: Exception) -> str:
+    """A failure in one line for the log and the SyncSlice row (never the key: the
+    client's messages and details are free of it)."""
+    if isinstance(exc, api.ApiError):
+        detail = f" ({exc.detail})" if exc.detail else ""
+        return f"{type(exc).__name__}: {exc.message}{detail}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- Applying ---------------------------------------------------------------------------------
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _stored(span: Span, ids: set[str]) -> tuple[dict[str, str], set[str]]:
+    """The digests (by id) of the stored rows of the tasks seen and of the span, and the
+    ids of the rows whose time lies in the span."""
+    in_span = TaskRecord.objects.filter(scheduled_at__gte=span.start, scheduled_at__lt=span.end)
+    stored = dict(in_span.values_list("id", "digest"))
+    span_ids = set(stored)
+    for chunk in _chunks(sorted(ids - span_ids)):
+        stored.update(TaskRecord.objects.filter(id__in=chunk).values_list("id", "digest"))
+    return stored, span_ids
+
+
+def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[int, int]:
+    """Upsert `tasks` and delete the span's other rows, in one transaction; write only
+    rows that changed (their digest differs). Returns (rows upserted, rows deleted)."""
+    encoded = {}
+    for task in tasks:
+        data = task_json(task)
+        encoded[task.id] = (task, data, digest(data))
+    with transaction.atomic():
+        stored, span_ids = _stored(span, set(encoded))
+        changed = [row for task_id, row in encoded.items() if stored.get(task_id) != row[2]]
+        # Model instances a chunk at a time: a day of thousands of new tasks stays small.
+        for chunk in _chunks(changed):
+            TaskRecord.objects.bulk_create(
+                [TaskRecord(id=row[0].id, last_seen_at=now, **row_values(*row)) for row in chunk],
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=[*COLUMNS, "last_seen_at"],
+            )
+        gone = sorted(span_ids - set(encoded))
+        for chunk in _chunks(gone):
+            TaskRecord.objects.filter(id__in=chunk).delete()
+    return len(changed), len(gone)
+
+
+def _record(outcome: SliceOutcome, now: datetime) -> None:
+    """The slice's row: when it was last tried and applied, and what went wrong."""
+    span = outcome.span
+    row, _ = SyncSlice.objects.get_or_create(start=span.start, end=span.end)
+    row.last_attempt_at = now
+    row.last_error = outcome.error
+    if outcome.applied:
+        row.last_applied_at = now
+        row.task_count = outcome.task_count
+        # A day once read in halves (or halves once read as a day) no longer says
+        # anything: its freshness is this row's.
+        SyncSlice.objects.filter(start__lt=span.end, end__gt=span.start).exclude(pk=row.pk).delete()
+    row.save()
+
+
+def sync_span(
+    span: Span, pool: ThreadPoolExecutor, read: Future | None = None
+) -> list[SliceOutcome]:
+    """Read and apply `span`, in halves while it is too big; one outcome per slice.
+
+    `read` is `read_whole(span, pool)` already started in another thread, if it was.
+    """
+    try:
+        tasks, pages = read.result() if read is not None else read_whole(span, pool)
+    except TooBig as exc:
+        logger.info("sync slice=%s holds %s tasks: read in halves", span, exc)
+        first, second = span.halves()
+        return sync_span(first, pool) + sync_span(second, pool)
+    except (Inconsistent, api.ApiError) as exc:
+        outcome = SliceOutcome(span, applied=False, error=describe(exc))
+        logger.error("sync slice=%s skipped, its rows kept: %s", span, outcome.error)
+    else:
+        now = timezone.now()
+        # The rows and the slice's freshness in one commit (each commit is a disk flush).
+        with transaction.atomic():
+            upserted, deleted = apply_slice(span, tasks, now=now)
+            outcome = SliceOutcome(span, True, pages, upserted, deleted, task_count=len(tasks))
+            _record(outcome, now)
+        logger.info(
+            "sync slice=%s applied tasks=%d pages=%d upserted=%d deleted=%d",
+            span,
+            len(tasks),
+            pages,
+            upserted,
+            deleted,
+        )
+        return [outcome]
+    _record(outcome, timezone.now())
+    return [outcome]
+
+
+# --- A run ------------------------------------------------------------------------------------
+
+
+def run(
+    spans: list[Span], *, kind: str, should_stop: Callable[[], bool] = lambda: False
+) -> tuple[SyncRun, RunTotals]:
+    """Sync `spans` in order, recording the run; stops between slices when asked."""
+    started, clock_start = timezone.now(), time.monotonic()
+    sync_run = SyncRun.objects.create(
+        started_at=started, kind=kind, window_start=spans[0].start, window_end=spans[-1].end
+    )
+    totals = RunTotals()
+    workers = settings.ACTIVITIES_SYNC_CONCURRENCY
+    # Pages go through `pool` (the bound on concurrent API calls); `ahead` reads the
+    # next slice while this thread applies the current one (the database stays here).
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-ahead") as ahead,
+    ):
+        # Only the current read and the next are kept: a run's memory is two slices'.
+        current = ahead.submit(read_whole, spans[0], pool)
+        for i, span in enumerate(spans):
+            if should_stop():
+                totals.stopped = True
+                break
+            upcoming = ahead.submit(read_whole, spans[i + 1], pool) if i + 1 < len(spans) else None
+            totals.outcomes += sync_span(span, pool, current)
+            current = upcoming
+    totals.seconds = time.monotonic() - clock_start
+    _finish(sync_run, totals)
+    return sync_run, totals
+
+
+def _finish(sync_run: SyncRun, totals: RunTotals) -> None:
+    sync_run.finished_at = timezone.now()
+    sync_run.slices_applied = totals.applied
+    sync_run.slices_failed = totals.failed
+    sync_run.pages = totals.total("pages")
+    sync_run.tasks_upserted = totals.total("upserted")
+    sync_run.tasks_deleted = totals.total("deleted")
+    sync_run.errors = [
+        {"slice": str(o.span), "error": o.error} for o in totals.outcomes if not o.applied
+    ]
+    sync_run.save()
+
+
+def prune(before: datetime) -> int:
+    """Delete rows scheduled before `before` (the window's start); returns how many."""
+    deleted, _ = TaskRecord.objects.filter(scheduled_at__lt=before).delete()
+    return deleted

@@ -1,0 +1,1 @@
+"""The team overview: how each operator and route is doing, read from the local copy."""

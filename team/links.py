@@ -1,0 +1,124 @@
+"""Where each number of the team pages leads: the tasks behind it, with the same period.
+
+Operator counts open `/tasks/` (live, with the API's parameters); route counts open the
+route page. Both keep the period and the filters the number was counted under.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+from django.urls import reverse
+
+from .filters import NONE_KEY, Period
+
+# The status or result behind each count (`tasks` and `effectiveness` add none).
+BEHIND: dict[str, dict[str, str]] = {
+    "completed": {"status": "COMPLETED"},
+    "cancelled": {"status": "CANCELLED"},
+    "in_progress": {"status": "IN_PROGRESS"},
+    "pending": {"status": "PENDING"},
+    "overdue": {"status": "PENDING"},
+    "effective": {"result_status": "EFFECTIVE"},
+    "not_effective": {"result_status": "NOT_EFFECTIVE"},
+}
+
+
+def period_params(period: Period) -> dict[str, str]:
+    """The period as `/tasks/` and the team pages take it: its range token, else dates."""
+    if period.preset:
+        return {"range": period.preset}
+    return {
+        "scheduled_from": period.first_day.isoformat(),
+        "scheduled_to": period.last_day.isoformat(),
+    }
+
+
+class NumberLinks:
+    """Builds the link behind each number, once per page: `links.tasks(op_id, "completed")`.
+
+    `data` is the filterset's cleaned data; `now` decides what "overdue" opens.
+    """
+
+    def __init__(self, period: Period, data: dict, *, now: datetime) -> None:
+        self.period = period
+        self.now = now
+        self.common = {
+            k: v for k, v in (("channel", data.get("channel")), ("status", data.get("status"))) if v
+        }
+        if data.get("result_status"):
+            self.common["result_status"] = data["result_status"]
+        commerces = data.get("external_commerce_id") or []
+        # /tasks/ takes one commerce; with several the link shows them all.
+        self.single_commerce = commerces[0] if len(commerces) == 1 else ""
+        self.team = {**self.common, **period_params(period)}
+        for name in ("external_operator_id", "external_commerce_id", "route"):
+            if data.get(name):
+                self.team[name] = data[name]
+
+    def tasks(self, operator_id: str | None, number: str) -> str:
+        """`/tasks/` with this operator, the period and what the number counts.
+
+        For `overdue` in a period that holds now, `range=overdue` (pending and scheduled
+        before now); in a past period every pending task is overdue, so its dates do.
+        """
+        if operator_id is None:
+            return self.team_page("team_operator", NONE_KEY, number)
+        return f"{self.everyone(number)}&external_operator_id={quote(operator_id, safe='')}"
+
+    @functools.cache  # noqa: B019 (one object per request: a table asks hundreds of times)
+    def everyone(self, number: str) -> str:
+        """`/tasks/` for a KPI of the whole team: the period and what the number counts."""
+        params = {**self.common, **period_params(self.period), **BEHIND.get(number, {})}
+        if number == "overdue" and self.period.start <= self.now < self.period.end:
+            params = {k: v for k, v in params.items() if k in ("channel", "result_status")}
+            params["range"] = "overdue"
+        if self.single_commerce:
+            params["external_commerce_id"] = self.single_commerce
+        return f"{reverse('task_list')}?{urlencode(params)}"
+
+    def team_page(self, name: str, key: str | None, number: str = "tasks") -> str:
+        """A team detail page (`team_route`, `team_operator`) with the same filters."""
+        return f"{_path(name, key or NONE_KEY)}?{self._team_query(number)}"
+
+    @functools.cache  # noqa: B019 (as above)
+    def _team_query(self, number: str) -> str:
+        return urlencode({**self.team, **BEHIND.get(number, {})}, doseq=True)
+
+    def route(self, code: str | None, number: str = "tasks") -> str:
+        return self.team_page("team_route", code, number)
+
+    def operator(self, external_id: str | None) -> str:
+        return self.team_page("team_operator", external_id)
+
+
+@functools.cache
+def _prefix(name: str) -> tuple[str, str]:
+    """A detail page's URL around its key, reversed once: ("/team/routes/", "/")."""
+    marker = "KEY-MARKER"
+    before, after = reverse(name, args=[marker]).split(marker)
+    return before, after
+
+
+def _path(name: str, key: str) -> str:
+    before, after = _prefix(name)
+    return f"{before}{quote(key, safe='')}{after}"
+
+
+def query(request, *, drop: tuple[str, str] | None = None, **changes) -> str:
+    """The current query string with `changes` set (None removes) and repeated
+    parameters kept; `drop=(name, value)` removes one value of a repeated one."""
+    params = request.GET.copy()
+    for name, value in changes.items():
+        if value is None or value == "":
+            params.pop(name, None)
+        else:
+            params[name] = str(value)
+    if drop is not None:
+        name, value = drop
+        params.setlist(name, [v for v in params.getlist(name) if v != value])
+    for name in [n for n, values in params.lists() if not any(values)]:
+        del params[name]
+    return "?" + params.urlencode()

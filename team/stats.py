@@ -1,0 +1,188 @@
+"""The team pages' numbers: one function per table, each computed by the database.
+
+Every count is a conditional `Count` in one query (GROUP BY for the tables), so a number
+on a page and the same number in `summary.json` come from the same function.
+Definitions (README, "Team overview"): `completed`, `cancelled`, `in_progress`,
+`pending` count `status`; `effective`/`not_effective` count the result's status;
+`overdue` is a pending task scheduled before now; effectiveness is effective ÷
+(effective + not effective), None when both are 0.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, TruncDay, TruncHour
+
+COUNT_NAMES = (
+    "tasks",
+    "completed",
+    "cancelled",
+    "in_progress",
+    "pending",
+    "overdue",
+    "effective",
+    "not_effective",
+)
+# The chart's stacks, bottom to top: every task is in exactly one (unknown statuses
+# and tasks without one are "other").
+OUTCOMES = (
+    "completed_effective",
+    "completed_not_effective",
+    "completed_other",
+    "pending",
+    "in_progress",
+    "cancelled",
+    "other",
+)
+
+
+def _counts(now: datetime) -> dict:
+    done = Q(status="COMPLETED")
+    return {
+        "tasks": Count("id"),
+        "completed": Count("id", filter=done),
+        "cancelled": Count("id", filter=Q(status="CANCELLED")),
+        "in_progress": Count("id", filter=Q(status="IN_PROGRESS")),
+        "pending": Count("id", filter=Q(status="PENDING")),
+        "overdue": Count("id", filter=Q(status="PENDING", scheduled_at__lt=now)),
+        "effective": Count("id", filter=Q(result_status="EFFECTIVE")),
+        "not_effective": Count("id", filter=Q(result_status="NOT_EFFECTIVE")),
+    }
+
+
+def effectiveness(effective: int, not_effective: int) -> float | None:
+    """effective ÷ (effective + not effective); None when there is no result of either."""
+    judged = effective + not_effective
+    return effective / judged if judged else None
+
+
+def totals(queryset: QuerySet, *, now: datetime) -> dict:
+    """COUNTS over `queryset` (one query) plus `effectiveness`."""
+    row = queryset.aggregate(**_counts(now))
+    row["effectiveness"] = effectiveness(row["effective"], row["not_effective"])
+    return row
+
+
+# The columns a table sorts by, as database expressions over the grouped rows.
+_SORTABLE = {
+    **{name: F(name) for name in COUNT_NAMES},
+    "effectiveness": F("effectiveness"),
+    "completion": F("completion"),
+    "name": F("name"),
+}
+
+
+def _grouped(queryset: QuerySet, key: str, *, now: datetime, sort: str) -> QuerySet:
+    judged = Cast(F("effective") + F("not_effective"), FloatField())
+    rows = (
+        queryset.order_by()
+        .values(key)
+        .annotate(**_counts(now))
+        .annotate(
+            effectiveness=Case(
+                When(
+                    Q(effective__gt=0) | Q(not_effective__gt=0),
+                    then=Cast("effective", FloatField()) / judged,
+                ),
+                default=Value(None),
+                output_field=FloatField(),
+            ),
+            completion=Case(
+                When(
+                    tasks__gt=0, then=Cast("completed", FloatField()) / Cast("tasks", FloatField())
+                ),
+                default=Value(None),
+                output_field=FloatField(),
+            ),
+        )
+    )
+    return rows.order_by(*_ordering(sort, key))
+
+
+def _ordering(sort: str, key: str) -> list:
+    descending = sort.startswith("-")
+    name = sort.removeprefix("-") or "name"  # by name unless asked otherwise
+    expr = F(key) if name == "id" else _SORTABLE.get(name, F("tasks"))
+    if name not in _SORTABLE and name != "id":
+        descending = True
+    first = expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True)
+    return [first, F(key).asc(nulls_last=True)]
+
+
+def by_operator(queryset: QuerySet, *, now: datetime, sort: str = "") -> list[dict]:
+    """One row per operator (`operator_external_id`, None for tasks without one):
+    external_id, name, type, routes, COUNTS, effectiveness, completion. Two queries:
+    the counts, and which routes each operator worked."""
+    rows = list(
+        _grouped(queryset, "operator_external_id", now=now, sort=sort).annotate(
+            name=Max("operator_name"), type=Max("operator_type")
+        )
+    )
+    pairs = (
+        queryset.order_by("route_code").values_list("operator_external_id", "route_code").distinct()
+    )
+    routes: dict[str | None, list[str]] = {}
+    for operator, route in pairs:
+        if route is not None:
+            routes.setdefault(operator, []).append(route)
+    for row in rows:
+        row["external_id"] = row.pop("operator_external_id")
+        row["routes"] = routes.get(row["external_id"], [])
+    return rows
+
+
+def by_route(queryset: QuerySet, *, now: datetime, sort: str = "") -> list[dict]:
+    """One row per route (`route_code`, None for tasks without one): code, name,
+    COUNTS, effectiveness, completion. One query."""
+    rows = list(
+        _grouped(queryset, "route_code", now=now, sort=sort).annotate(name=Max("route_name"))
+    )
+    for row in rows:
+        row["code"] = row.pop("route_code")
+    return rows
+
+
+def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime, dict[str, int]]:
+    """Tasks per local hour (or day) by outcome: {bucket start: {OUTCOMES: count}}.
+
+    Only buckets with tasks are present; one query.
+    """
+    done = Q(status="COMPLETED")
+    trunc = TruncHour if hourly else TruncDay
+    known = Q(status__in=("COMPLETED", "PENDING", "IN_PROGRESS", "CANCELLED"))
+    rows = (
+        queryset.order_by()
+        .annotate(bucket=trunc("scheduled_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(
+            completed_effective=Count("id", filter=done & Q(result_status="EFFECTIVE")),
+            completed_not_effective=Count("id", filter=done & Q(result_status="NOT_EFFECTIVE")),
+            completed_other=Count(
+                "id", filter=done & ~Q(result_status__in=("EFFECTIVE", "NOT_EFFECTIVE"))
+            ),
+            pending=Count("id", filter=Q(status="PENDING")),
+            in_progress=Count("id", filter=Q(status="IN_PROGRESS")),
+            cancelled=Count("id", filter=Q(status="CANCELLED")),
+            other=Count("id", filter=~known | Q(status__isnull=True)),
+        )
+        .order_by("bucket")
+    )
+    return {row.pop("bucket"): row for row in rows}
+
+
+def by_channel(queryset: QuerySet) -> dict[str | None, int]:
+    """Tasks per channel: {channel: count}. One query."""
+    rows = queryset.order_by().values("channel").annotate(n=Count("id"))
+    return {row["channel"]: row["n"] for row in rows}

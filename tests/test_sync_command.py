@@ -1,0 +1,212 @@
+"""`manage.py sync_tasks` as a process: one syncer at a time, SIGTERM, exit status."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from mirror.lease import Lease
+from mirror.models import SyncLease
+from sandbox import DEMO_KEY, make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- The lease ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_lease_lets_one_holder_in_until_it_expires_or_is_released(settings):
+    settings.ACTIVITIES_SYNC_INTERVAL = 60
+    now = timezone.now()
+    first, second = Lease("first"), Lease("second")
+
+    assert first.take(now)
+    assert not second.take(now)
+    assert not second.take(now + timedelta(seconds=179))
+    assert first.take(now + timedelta(seconds=100))  # renewed: 3 intervals from then
+    assert not second.take(now + timedelta(seconds=200))
+    assert second.take(now + timedelta(seconds=281))  # expired: taken over
+    assert not first.renew(now + timedelta(seconds=282))
+    second.release()
+    assert first.take(now + timedelta(seconds=283))
+    assert SyncLease.objects.get().holder == "first"
+
+
+# --- Processes ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """A migrated SQLite file that processes share (the test database is in memory)."""
+    path = tmp_path_factory.mktemp("sync") / "template.sqlite3"
+    done = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=process_env(path, "http://127.0.0.1:9"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def process_env(database: Path, api_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIVITIES_", "DJANGO_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_DEBUG="true",
+        DATABASE_URL=f"sqlite:///{database}",
+        ACTIVITIES_API_BASE_URL=api_url,
+        ACTIVITIES_API_KEY=DEMO_KEY,
+        ACTIVITIES_API_RETRIES="0",  # a refused connection fails at once
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+def database(migrated, tmp_path) -> Path:
+    path = tmp_path / "db.sqlite3"
+    shutil.copy(migrated, path)
+    return path
+
+
+@pytest.fixture
+def slow_sandbox():
+    """A sandbox answering after 20 ms, so a run lasts long enough to be interrupted."""
+    server = make_server(port=0, latency=0.02).start()
+    yield server
+    server.stop()
+
+
+class Syncer:
+    """`manage.py sync_tasks ...` in a process of its own, its output read as it comes."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+            [sys.executable, "manage.py", "sync_tasks", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, text: str, timeout: float = 60, *, after: int = 0) -> str:
+        """The first line holding `text` among those printed after the first `after`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in self.lines[after:] if text in line), None)
+            if found is not None:
+                return found
+            if self.process.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not printed; output:\n" + "\n".join(self.lines))
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        return code
+
+
+def run_once(database: Path, api_url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", "sync_tasks", *args],
+        cwd=ROOT,
+        env=process_env(database, api_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_exit_status_is_0_when_applied_1_when_a_slice_failed_2_for_bad_arguments(
+    database, slow_sandbox
+):
+    day = timezone.localdate().isoformat()
+    ok = run_once(database, slow_sandbox.url, "--once", "--from", day, "--to", day)
+    assert ok.returncode == 0, ok.stderr
+    assert "1 slices read, 1 applied, 0 failed" in ok.stdout
+
+    failed = run_once(database, "http://127.0.0.1:9", "--once", "--from", day, "--to", day)
+    assert failed.returncode == 1
+    assert "1 slices read, 0 applied, 1 failed" in failed.stdout
+
+    bad = run_once(database, slow_sandbox.url, "--once", "--from", "2026-13-01", "--to", day)
+    assert bad.returncode == 2
+    assert "is not a date" in bad.stderr
+
+
+def test_sigterm_finishes_the_slice_in_progress_and_exits_cleanly(database, slow_sandbox):
+    syncer = Syncer([], process_env(database, slow_sandbox.url))
+    try:
+        # The first run reads the whole window (50 slices, a second or more at 20 ms).
+        deadline = time.monotonic() + 60
+        while not slow_sandbox.request_log and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert slow_sandbox.request_log, "the syncer never called the API"
+    finally:
+        code = syncer.stop()
+
+    assert code == 0
+    syncer.wait_for("sync: stopped after finishing the slice in progress")
+    assert "(stopped)" in syncer.wait_for("sync cold:")
+    with sqlite3.connect(database) as db:
+        slices = db.execute(
+            "SELECT task_count, last_applied_at IS NOT NULL, last_error FROM mirror_syncslice"
+        ).fetchall()
+        finished = db.execute("SELECT finished_at FROM mirror_syncrun").fetchall()
+        rows = db.execute("SELECT count(*) FROM mirror_taskrecord").fetchone()[0]
+    assert 0 < len(slices) < 50
+    assert all(applied and error == "" for _, applied, error in slices)
+    assert rows == sum(count for count, _, _ in slices)  # no slice half-applied
+    assert [f is not None for (f,) in finished] == [True]
+
+
+def test_a_second_syncer_waits_for_the_first_and_says_so(database, slow_sandbox):
+    env = process_env(database, slow_sandbox.url, ACTIVITIES_SYNC_INTERVAL="1")
+    first = Syncer([], env)
+    try:
+        first.wait_for("sync cold:")
+        second = Syncer([], env)
+        try:
+            waiting = second.wait_for("sync: waiting:")
+            requests, printed = len(slow_sandbox.request_log), len(first.lines)
+            # Two runs ending after that point: the second began while the other waited.
+            first.wait_for("sync hot:", after=printed)
+            first.wait_for("sync hot:", after=len(first.lines))
+        finally:
+            assert second.stop() == 0
+    finally:
+        assert first.stop() == 0
+
+    assert "holds the lease; one syncer runs at a time" in waiting
+    assert not any(line.startswith("sync cold:") for line in second.lines)
+    assert len(slow_sandbox.request_log) > requests  # the first kept syncing meanwhile
