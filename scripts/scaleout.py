@@ -22,15 +22,12 @@ every request goes to 127.0.0.1.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess  # nosec B404
 import sys
 import tempfile
@@ -40,6 +37,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as python scripts/scaleout.py: only scripts/ is on the path
+from bench.procs import Processes, free_port, log_tail  # noqa: E402
+
 HOST = "127.0.0.1"
 USERNAME = "scaleout"
 VIEW_QUERY = "status=PENDING&channel=SALESMAN&per_page=50"
@@ -60,17 +60,11 @@ class Failed(Exception):
     """The check could not run; the message says why."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise Failed(f"a server on port {port} exited:\n{tail(log)}")
+            raise Failed(f"a server on port {port} exited:\n{log_tail(log, 25)}")
         try:
             connection = http.client.HTTPConnection(HOST, port, timeout=2)
             connection.request("GET", path)
@@ -81,44 +75,7 @@ def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None
         finally:
             connection.close()
         time.sleep(0.2)
-    raise Failed(f"nothing answered on port {port} within 60 s:\n{tail(log)}")
-
-
-def tail(log: Path, lines: int = 25) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    return "(no log)"
-
-
-class Processes:
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        # Our own interpreter with fixed arguments: nothing from outside reaches a shell.
-        process = subprocess.Popen(  # noqa: S603  # nosec B603
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.running.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.running.clear()
+    raise Failed(f"nothing answered on port {port} within 60 s:\n{log_tail(log, 25)}")
 
 
 class Browser:
@@ -283,7 +240,7 @@ def main() -> int:
     )
     # The syncers: quiet (no line per API call) and, for this check, a short interval.
     sync_env = {**env, "LOG_LEVEL": "WARNING", "ACTIVITIES_SYNC_INTERVAL": "5"}
-    procs = Processes()
+    procs = Processes(grace=20)
     try:
         sandbox_log = work / "sandbox.log"
         sandbox = procs.start(
