@@ -29,6 +29,7 @@ def _rows(count: int, days: int, *, seed: int):
     from django.utils import timezone
 
     from mirror.models import TaskRecord
+    from mirror.records import slot
 
     rnd = random.Random(seed)  # noqa: S311 (made-up tasks, not secrets)
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -40,7 +41,7 @@ def _rows(count: int, days: int, *, seed: int):
         when = today - timedelta(days=rnd.randrange(days)) + timedelta(minutes=rnd.randrange(1440))
         yield TaskRecord(
             id=f"{seed}-{n}", status=status, channel=rnd.choice(("SALESMAN", "CALLCENTER")),
-            scheduled_at=when, commerce_external_id=f"C-{rnd.randrange(COMMERCES)}",
+            scheduled_at=when, scheduled_slot=slot(when), commerce_external_id=f"C-{rnd.randrange(COMMERCES)}",
             commerce_name=f"Comercio {n % COMMERCES}", operator_external_id=f"OP-{op}",
             operator_name=f"Operador {op}", operator_type="SALESMAN",
             route_code=f"R-{route}", route_name=f"Ruta {route}", result_status=result,

@@ -19,6 +19,11 @@ class TaskRecord(models.Model):
     origin = models.CharField(max_length=32, null=True)
     type = models.CharField(max_length=64, null=True)
     scheduled_at = models.DateTimeField(null=True)
+    # `scheduled_at` as a count of quarter-hours since the Unix epoch (mirror.records.slot):
+    # the team chart groups by this integer in SQL and folds the few thousand groups into
+    # local hours or days in Python, instead of the database converting every row's time
+    # zone (a Python function per row on SQLite). A quarter-hour keeps :30/:45 offsets right.
+    scheduled_slot = models.IntegerField(null=True)
     occurred_at = models.DateTimeField(null=True)
     created_at = models.DateTimeField(null=True)
     lifecycle_status = models.CharField(max_length=64, null=True)
@@ -47,6 +52,20 @@ class TaskRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["scheduled_at"], name="mirror_task_scheduled"),
+            # Covers the team overview's period queries: the range on `scheduled_at`, and
+            # every column they count or group by, read from the index without the rows
+            # (whose `data` is the task's whole JSON).
+            models.Index(
+                fields=[
+                    "scheduled_at",
+                    "status",
+                    "result_status",
+                    "scheduled_slot",
+                    "operator_external_id",
+                    "route_code",
+                ],
+                name="mirror_task_team",
+            ),
             models.Index(
                 fields=["operator_external_id", "scheduled_at"], name="mirror_task_operator"
             ),

@@ -116,10 +116,10 @@ def kpis(
     """The totals of `queryset` and the KPI cards, each with its change against the
     previous period of the same length in `base` (the same filters without the
     period). Two queries."""
-    current = stats.totals(queryset, now=now)
-    previous = None
-    if fs.period.previous is not None:
-        previous = stats.totals(within(base, *fs.period.previous), now=now)
+    period = fs.period
+    current, previous = stats.totals_with_previous(
+        base, (period.start, period.end), period.previous, now=now
+    )
     cards = []
     for name, label, definition in KPIS:
         value = current[name]

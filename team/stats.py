@@ -23,7 +23,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncDay, TruncHour
+from django.db.models.functions import Cast
+
+from activities import ranges
+from mirror.records import slot_start
 
 COUNT_NAMES = (
     "tasks",
@@ -73,6 +76,33 @@ def totals(queryset: QuerySet, *, now: datetime) -> dict:
     row = queryset.aggregate(**_counts(now))
     row["effectiveness"] = effectiveness(row["effective"], row["not_effective"])
     return row
+
+
+def totals_with_previous(
+    base: QuerySet,
+    period: tuple[datetime, datetime],
+    previous: tuple[datetime, datetime] | None,
+    *,
+    now: datetime,
+) -> tuple[dict, dict | None]:
+    """`totals` of `base` in `period` and in `previous` (None when there is none), in one
+    query: one pass over both ranges, each count filtered to its range as well."""
+    spans = {"": period, "previous_": previous} if previous else {"": period}
+    start, end = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
+    counts = {}
+    for prefix, (first, last) in spans.items():
+        inside = Q(scheduled_at__gte=first, scheduled_at__lt=last)
+        for name, count in _counts(now).items():
+            counts[prefix + name] = Count(
+                "id", filter=inside & count.filter if count.filter else inside
+            )
+    row = base.filter(scheduled_at__gte=start, scheduled_at__lt=end).aggregate(**counts)
+    out = []
+    for prefix in spans:
+        part = {name: row[prefix + name] for name in COUNT_NAMES}
+        part["effectiveness"] = effectiveness(part["effective"], part["not_effective"])
+        out.append(part)
+    return out[0], (out[1] if previous else None)
 
 
 # The columns a table sorts by, as database expressions over the grouped rows.
@@ -157,15 +187,15 @@ def by_route(queryset: QuerySet, *, now: datetime, sort: str = "") -> list[dict]
 def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime, dict[str, int]]:
     """Tasks per local hour (or day) by outcome: {bucket start: {OUTCOMES: count}}.
 
-    Only buckets with tasks are present; one query.
+    Only buckets with tasks are present; one query. The database groups by the
+    quarter-hour (`scheduled_slot`); each quarter-hour's local hour or day comes from
+    its own instant here, so DST days and :30/:45 offsets fall in the right bucket.
     """
     done = Q(status="COMPLETED")
-    trunc = TruncHour if hourly else TruncDay
     known = Q(status__in=("COMPLETED", "PENDING", "IN_PROGRESS", "CANCELLED"))
     rows = (
         queryset.order_by()
-        .annotate(bucket=trunc("scheduled_at", tzinfo=tz))
-        .values("bucket")
+        .values("scheduled_slot")
         .annotate(
             completed_effective=Count("id", filter=done & Q(result_status="EFFECTIVE")),
             completed_not_effective=Count("id", filter=done & Q(result_status="NOT_EFFECTIVE")),
@@ -177,9 +207,27 @@ def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime
             cancelled=Count("id", filter=Q(status="CANCELLED")),
             other=Count("id", filter=~known | Q(status__isnull=True)),
         )
-        .order_by("bucket")
+        .order_by("scheduled_slot")
     )
-    return {row.pop("bucket"): row for row in rows}
+    buckets: dict[datetime, dict[str, int]] = {}
+    for row in rows:
+        start = _bucket(row.pop("scheduled_slot"), tz, hourly)
+        if start is None:
+            continue
+        into = buckets.setdefault(start, dict.fromkeys(OUTCOMES, 0))
+        for outcome in OUTCOMES:
+            into[outcome] += row[outcome]
+    return buckets
+
+
+def _bucket(slot: int | None, tz: tzinfo, hourly: bool) -> datetime | None:
+    """The local hour (or day) a quarter-hour slot falls in, as an aware local datetime."""
+    if slot is None:
+        return None
+    local = slot_start(slot).astimezone(tz)
+    if hourly:
+        return local.replace(minute=0, second=0, microsecond=0)
+    return ranges.start_of_day(local.date(), tz)
 
 
 def by_channel(queryset: QuerySet) -> dict[str | None, int]:
