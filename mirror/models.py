@@ -52,24 +52,32 @@ class TaskRecord(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["scheduled_at"], name="mirror_task_scheduled"),
-            # Covers the team overview's period queries: the range on `scheduled_at`, and
-            # every column they count or group by, read from the index without the rows
-            # (whose `data` is the task's whole JSON).
+            # The next three cover the team pages' queries: the range on `scheduled_at`
+            # and every column they count, group by or name a group with, so that they
+            # read an index alone and not the rows (whose `data` is the task's whole JSON).
+            # The totals and the chart:
+            models.Index(
+                fields=["scheduled_at", "status", "result_status", "scheduled_slot"],
+                name="mirror_task_team",
+            ),
+            # The operators' table and their routes (and an operator's page):
             models.Index(
                 fields=[
+                    "operator_external_id",
                     "scheduled_at",
                     "status",
                     "result_status",
-                    "scheduled_slot",
-                    "operator_external_id",
                     "route_code",
+                    "operator_name",
+                    "operator_type",
                 ],
-                name="mirror_task_team",
+                name="mirror_task_operator",
             ),
+            # The routes' table (and a route's page):
             models.Index(
-                fields=["operator_external_id", "scheduled_at"], name="mirror_task_operator"
+                fields=["route_code", "scheduled_at", "status", "result_status", "route_name"],
+                name="mirror_task_route",
             ),
-            models.Index(fields=["route_code", "scheduled_at"], name="mirror_task_route"),
             models.Index(fields=["channel", "scheduled_at"], name="mirror_task_channel"),
             models.Index(
                 fields=["commerce_external_id", "scheduled_at"], name="mirror_task_commerce"
