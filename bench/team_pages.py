@@ -50,17 +50,20 @@ def _rows(count: int, days: int, *, seed: int):
         )  # fmt: skip
 
 
-def _time(client, path: str) -> float:
-    """The median of SAMPLES requests after one warm-up, in ms."""
+def _time(client, path: str) -> tuple[float, float]:
+    """The medians of SAMPLES requests after one warm-up, in ms: wall-clock time, and this
+    process's CPU time (on a loaded machine the wall clock also counts waiting for a core;
+    on SQLite the CPU time includes the database's work, on PostgreSQL it does not)."""
     client.get(path)
-    times = []
+    times, cpu = [], []
     for _ in range(SAMPLES):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}")
-    return statistics.median(times) * 1000
+    return statistics.median(times) * 1000, statistics.median(cpu) * 1000
 
 
 def _setup() -> None:
@@ -109,11 +112,12 @@ def main() -> int:
             TaskRecord.objects.all().delete()
             TaskRecord.objects.bulk_create(_rows(count, days, seed=count), batch_size=2_000)
             _analyze(connection)
-        median = _time(client, path)
+        median, cpu = _time(client, path)
+        met = "yes" if median < target else "no"
         rows.append(f"| `{path}`, {count:,} tasks over {days} days | median {median:.0f} ms "
-                    f"| < {target} ms | {'yes' if median < target else 'no'} |")  # fmt: skip
+                    f"| {cpu:.0f} ms | < {target} ms | {met} |")  # fmt: skip
     print(f"Database: {connection.vendor}. Load average: {os.getloadavg()[0]:.2f}.\n")
-    print("| Measurement | Result | Target | Met? |\n|---|---|---|---|")
+    print("| Measurement | Result | CPU (this process) | Target | Met? |\n|---|---|---|---|---|")
     print("\n".join(rows))
     return 0
 
