@@ -10,7 +10,7 @@ Definitions (README, "Team overview"): `completed`, `cancelled`, `in_progress`,
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from django.db.models import (
     Case,
@@ -190,7 +190,7 @@ def by_route(queryset: QuerySet, *, now: datetime, sort: str = "") -> list[dict]
 
 
 def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime, dict[str, int]]:
-    """Tasks per local hour (or day) by outcome: {bucket start: {OUTCOMES: count}}.
+    """Tasks per local hour (or day) by outcome: {bucket start (UTC): {OUTCOMES: count}}.
 
     Only buckets with tasks are present; one query. The database groups by the
     quarter-hour (`scheduled_slot`); each quarter-hour's local hour or day comes from
@@ -226,12 +226,14 @@ def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime
 
 
 def _bucket(slot: int | None, tz: tzinfo, hourly: bool) -> datetime | None:
-    """The local hour (or day) a quarter-hour slot falls in, as an aware local datetime."""
+    """The start of the local hour (or day) a quarter-hour slot falls in, in UTC: local
+    datetimes in one zone compare without their `fold`, so the repeated hour of a DST
+    night would be one key."""
     if slot is None:
         return None
     local = slot_start(slot).astimezone(tz)
     if hourly:
-        return local.replace(minute=0, second=0, microsecond=0)
+        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
     return ranges.start_of_day(local.date(), tz)
 
 
