@@ -83,6 +83,13 @@ def totals(queryset: QuerySet, *, now: datetime) -> dict:
     return row
 
 
+def summed(rows: list[dict]) -> dict:
+    """`totals` from grouped rows that hold every task once (a table's rows)."""
+    row = {name: sum(r[name] for r in rows) for name in COUNT_NAMES}
+    row["effectiveness"] = effectiveness(row["effective"], row["not_effective"])
+    return row
+
+
 def totals_with_previous(
     base: QuerySet,
     period: tuple[datetime, datetime],
