@@ -804,6 +804,10 @@ try:
     from mirror.records import digest
 except ImportError:
     digest = None
+try:
+    from mirror.records import slot  # the team pages' quarter-hour column, where it exists
+except ImportError:
+    slot = None
 # One record of the API's JSON to a Task, by whichever name this tree's client gives it.
 parse = getattr(api, "task_from_dict", None) or getattr(api, "parse_task", None)
 if parse is None:
@@ -836,6 +840,8 @@ with transaction.atomic():
             values["data"]["scheduledAt"] = values["scheduled_at"].isoformat()
             if digest is not None and "digest" in values:
                 values["digest"] = digest(values["data"])
+            if slot is not None and "scheduled_slot" in values:
+                values["scheduled_slot"] = slot(values["scheduled_at"])
             if back == 0 and values.get("operator_external_id"):
                 operators[values["operator_external_id"]] += 1
             batch.append(TaskRecord(id=key, last_seen_at=now, **values))

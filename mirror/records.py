@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from activities import api, presenter
@@ -22,6 +23,7 @@ COLUMNS = (
     "origin",
     "type",
     "scheduled_at",
+    "scheduled_slot",
     "occurred_at",
     "created_at",
     "lifecycle_status",
@@ -47,6 +49,21 @@ COLUMNS = (
 ROW_VERSION = "1"
 
 
+SLOT_SECONDS = 15 * 60
+
+
+def slot(moment: datetime | None) -> int | None:
+    """`moment` as whole quarter-hours since the Unix epoch (TaskRecord.scheduled_slot)."""
+    if moment is None:
+        return None
+    return int(moment.timestamp() // SLOT_SECONDS)
+
+
+def slot_start(number: int) -> datetime:
+    """The instant (UTC) a quarter-hour slot starts at: the inverse of `slot`."""
+    return datetime.fromtimestamp(number * SLOT_SECONDS, tz=UTC)
+
+
 def digest(data: dict[str, Any]) -> str:
     """A fingerprint of a task's JSON (and of ROW_VERSION): equal digests, equal rows."""
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -68,6 +85,7 @@ def row_values(
         "origin": task.origin,
         "type": task.type,
         "scheduled_at": task.scheduled_at,
+        "scheduled_slot": slot(task.scheduled_at),
         "occurred_at": task.occurred_at,
         "created_at": task.created_at,
         "lifecycle_status": task.lifecycle_status,

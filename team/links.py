@@ -87,6 +87,7 @@ class NumberLinks:
     def _team_query(self, number: str) -> str:
         return urlencode({**self.team, **BEHIND.get(number, {})}, doseq=True)
 
+    @functools.cache  # noqa: B019 (as above: the operators' table links every route they worked)
     def route(self, code: str | None, number: str = "tasks") -> str:
         return self.team_page("team_route", code, number)
 

@@ -111,15 +111,19 @@ def _versus(fs: TeamFilterSet) -> str:
 
 
 def kpis(
-    fs: TeamFilterSet, queryset: QuerySet, base: QuerySet, *, now: datetime
+    fs: TeamFilterSet, base: QuerySet, *, now: datetime, current: dict | None = None
 ) -> tuple[dict, list[Kpi]]:
-    """The totals of `queryset` and the KPI cards, each with its change against the
-    previous period of the same length in `base` (the same filters without the
-    period). Two queries."""
-    current = stats.totals(queryset, now=now)
-    previous = None
-    if fs.period.previous is not None:
-        previous = stats.totals(within(base, *fs.period.previous), now=now)
+    """The totals of the period and the KPI cards, each with its change against the
+    previous period of the same length in `base` (the same filters without the period).
+    One query; `current`, the period's totals when the page has them already, leaves it
+    only the previous period to count."""
+    period = fs.period
+    if current is None:
+        current, previous = stats.totals_with_previous(
+            base, (period.start, period.end), period.previous, now=now
+        )
+    else:
+        previous = period.previous and stats.totals(within(base, *period.previous), now=now)
     cards = []
     for name, label, definition in KPIS:
         value = current[name]
@@ -188,14 +192,16 @@ def overview(fs: TeamFilterSet, *, now: datetime) -> dict:
     """`/team/`: KPI cards, the chart, the operators' and the routes' tables."""
     queryset = fs.qs
     tz = timezone.get_current_timezone()
-    totals, cards = kpis(fs, queryset, fs.base_queryset(), now=now)
+    operators = stats.by_operator(queryset, now=now, sort=fs.sort_key)
+    # Every task of the period is in one operator's row (or the no-operator row): their
+    # sums are the period's totals, without another pass over its tasks.
+    totals, cards = kpis(fs, fs.base_queryset(), now=now, current=stats.summed(operators))
     outcomes = stats.by_outcome(queryset, tz=tz, hourly=fs.period.hourly)
-    chart = charts.stacked(outcomes, fs.period, tz)
     return {
         "totals": totals,
         "kpis": cards,
-        "chart": chart,
-        "operators": stats.by_operator(queryset, now=now, sort=fs.sort_key),
+        "chart": charts.stacked(outcomes, fs.period, tz),
+        "operators": operators,
         "routes": stats.by_route(queryset, now=now, sort=fs.sort_key),
     }
 
@@ -219,7 +225,7 @@ def task_page(queryset: QuerySet, sort: str, page_number: str | None) -> Page:
 def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str | None) -> dict:
     """An operator's or a route's page: KPIs, the tasks (sorted, paginated)."""
     queryset = keyed(fs.qs, field, key)
-    totals, cards = kpis(fs, queryset, keyed(fs.base_queryset(), field, key), now=now)
+    totals, cards = kpis(fs, keyed(fs.base_queryset(), field, key), now=now)
     first = queryset.values(
         "operator_name", "operator_type", "route_name", "operator_external_id"
     ).first()

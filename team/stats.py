@@ -10,7 +10,7 @@ Definitions (README, "Team overview"): `completed`, `cancelled`, `in_progress`,
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from django.db.models import (
     Case,
@@ -23,8 +23,16 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncDay, TruncHour
+from django.db.models.functions import Cast
 
+from activities import ranges
+from mirror.records import slot_start
+
+# What each count counts: every task the pages count has a `scheduled_at` in the period,
+# so counting it equals counting rows, and unlike `id` (a text key) it is in the index
+# the indexes that cover the team pages' queries (mirror.models), so that they
+# answer without reading the rows.
+COUNTED = "scheduled_at"
 COUNT_NAMES = (
     "tasks",
     "completed",
@@ -51,14 +59,14 @@ OUTCOMES = (
 def _counts(now: datetime) -> dict:
     done = Q(status="COMPLETED")
     return {
-        "tasks": Count("id"),
-        "completed": Count("id", filter=done),
-        "cancelled": Count("id", filter=Q(status="CANCELLED")),
-        "in_progress": Count("id", filter=Q(status="IN_PROGRESS")),
-        "pending": Count("id", filter=Q(status="PENDING")),
-        "overdue": Count("id", filter=Q(status="PENDING", scheduled_at__lt=now)),
-        "effective": Count("id", filter=Q(result_status="EFFECTIVE")),
-        "not_effective": Count("id", filter=Q(result_status="NOT_EFFECTIVE")),
+        "tasks": Count(COUNTED),
+        "completed": Count(COUNTED, filter=done),
+        "cancelled": Count(COUNTED, filter=Q(status="CANCELLED")),
+        "in_progress": Count(COUNTED, filter=Q(status="IN_PROGRESS")),
+        "pending": Count(COUNTED, filter=Q(status="PENDING")),
+        "overdue": Count(COUNTED, filter=Q(status="PENDING", scheduled_at__lt=now)),
+        "effective": Count(COUNTED, filter=Q(result_status="EFFECTIVE")),
+        "not_effective": Count(COUNTED, filter=Q(result_status="NOT_EFFECTIVE")),
     }
 
 
@@ -73,6 +81,40 @@ def totals(queryset: QuerySet, *, now: datetime) -> dict:
     row = queryset.aggregate(**_counts(now))
     row["effectiveness"] = effectiveness(row["effective"], row["not_effective"])
     return row
+
+
+def summed(rows: list[dict]) -> dict:
+    """`totals` from grouped rows that hold every task once (a table's rows)."""
+    row = {name: sum(r[name] for r in rows) for name in COUNT_NAMES}
+    row["effectiveness"] = effectiveness(row["effective"], row["not_effective"])
+    return row
+
+
+def totals_with_previous(
+    base: QuerySet,
+    period: tuple[datetime, datetime],
+    previous: tuple[datetime, datetime] | None,
+    *,
+    now: datetime,
+) -> tuple[dict, dict | None]:
+    """`totals` of `base` in `period` and in `previous` (None when there is none), in one
+    query: one pass over both ranges, each count filtered to its range as well."""
+    spans = {"": period, "previous_": previous} if previous else {"": period}
+    start, end = min(s for s, _ in spans.values()), max(e for _, e in spans.values())
+    counts = {}
+    for prefix, (first, last) in spans.items():
+        inside = Q(scheduled_at__gte=first, scheduled_at__lt=last)
+        for name, count in _counts(now).items():
+            counts[prefix + name] = Count(
+                COUNTED, filter=inside & count.filter if count.filter else inside
+            )
+    row = base.filter(scheduled_at__gte=start, scheduled_at__lt=end).aggregate(**counts)
+    out = []
+    for prefix in spans:
+        part = {name: row[prefix + name] for name in COUNT_NAMES}
+        part["effectiveness"] = effectiveness(part["effective"], part["not_effective"])
+        out.append(part)
+    return out[0], (out[1] if previous else None)
 
 
 # The columns a table sorts by, as database expressions over the grouped rows.
@@ -155,34 +197,54 @@ def by_route(queryset: QuerySet, *, now: datetime, sort: str = "") -> list[dict]
 
 
 def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime, dict[str, int]]:
-    """Tasks per local hour (or day) by outcome: {bucket start: {OUTCOMES: count}}.
+    """Tasks per local hour (or day) by outcome: {bucket start (UTC): {OUTCOMES: count}}.
 
-    Only buckets with tasks are present; one query.
+    Only buckets with tasks are present; one query. The database groups by the
+    quarter-hour (`scheduled_slot`); each quarter-hour's local hour or day comes from
+    its own instant here, so DST days and :30/:45 offsets fall in the right bucket.
     """
     done = Q(status="COMPLETED")
-    trunc = TruncHour if hourly else TruncDay
     known = Q(status__in=("COMPLETED", "PENDING", "IN_PROGRESS", "CANCELLED"))
     rows = (
         queryset.order_by()
-        .annotate(bucket=trunc("scheduled_at", tzinfo=tz))
-        .values("bucket")
+        .values("scheduled_slot")
         .annotate(
-            completed_effective=Count("id", filter=done & Q(result_status="EFFECTIVE")),
-            completed_not_effective=Count("id", filter=done & Q(result_status="NOT_EFFECTIVE")),
+            completed_effective=Count(COUNTED, filter=done & Q(result_status="EFFECTIVE")),
+            completed_not_effective=Count(COUNTED, filter=done & Q(result_status="NOT_EFFECTIVE")),
             completed_other=Count(
                 "id", filter=done & ~Q(result_status__in=("EFFECTIVE", "NOT_EFFECTIVE"))
             ),
-            pending=Count("id", filter=Q(status="PENDING")),
-            in_progress=Count("id", filter=Q(status="IN_PROGRESS")),
-            cancelled=Count("id", filter=Q(status="CANCELLED")),
-            other=Count("id", filter=~known | Q(status__isnull=True)),
+            pending=Count(COUNTED, filter=Q(status="PENDING")),
+            in_progress=Count(COUNTED, filter=Q(status="IN_PROGRESS")),
+            cancelled=Count(COUNTED, filter=Q(status="CANCELLED")),
+            other=Count(COUNTED, filter=~known | Q(status__isnull=True)),
         )
-        .order_by("bucket")
+        .order_by("scheduled_slot")
     )
-    return {row.pop("bucket"): row for row in rows}
+    buckets: dict[datetime, dict[str, int]] = {}
+    for row in rows:
+        start = _bucket(row.pop("scheduled_slot"), tz, hourly)
+        if start is None:
+            continue
+        into = buckets.setdefault(start, dict.fromkeys(OUTCOMES, 0))
+        for outcome in OUTCOMES:
+            into[outcome] += row[outcome]
+    return buckets
+
+
+def _bucket(slot: int | None, tz: tzinfo, hourly: bool) -> datetime | None:
+    """The start of the local hour (or day) a quarter-hour slot falls in, in UTC: local
+    datetimes in one zone compare without their `fold`, so the repeated hour of a DST
+    night would be one key."""
+    if slot is None:
+        return None
+    local = slot_start(slot).astimezone(tz)
+    if hourly:
+        return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+    return ranges.start_of_day(local.date(), tz)
 
 
 def by_channel(queryset: QuerySet) -> dict[str | None, int]:
     """Tasks per channel: {channel: count}. One query."""
-    rows = queryset.order_by().values("channel").annotate(n=Count("id"))
+    rows = queryset.order_by().values("channel").annotate(n=Count(COUNTED))
     return {row["channel"]: row["n"] for row in rows}

@@ -28,14 +28,15 @@ def _instant(value: datetime | None) -> str | None:
 def build(fs: TeamFilterSet, *, now: datetime) -> dict:
     """{"as_of", "from", "to", "totals", "operators", "routes"} for a valid filterset."""
     queryset, period, sort = fs.qs, fs.period, fs.sort_key
+    operators = stats.by_operator(queryset, now=now, sort=sort)
     return {
         "as_of": _instant(freshness(period.start, period.end, now=now).as_of),
         "from": _instant(period.start),
         "to": _instant(period.end),
-        "totals": _counts(stats.totals(queryset, now=now)),
+        "totals": _counts(stats.summed(operators)),  # as the page's KPIs (team.pages)
         "operators": [
             {"external_id": row["external_id"], "name": row["name"], **_counts(row)}
-            for row in stats.by_operator(queryset, now=now, sort=sort)
+            for row in operators
         ],
         "routes": [
             {"code": row["code"], "name": row["name"], **_counts(row)}
