@@ -224,23 +224,17 @@ def _stored(span: Span, ids: set[str]) -> tuple[dict[str, str], set[str]]:
     return stored, span_ids
 
 
-def _upsert_statement() -> tuple[str, list[Callable]]:
-    """One row's INSERT ... ON CONFLICT (id) DO UPDATE (SQLite and PostgreSQL say it
-    alike), and for each of its columns the function that makes a value a parameter."""
+def _upsert_parts() -> tuple[str, list[str], str, list[Callable]]:
+    """The quoted table, its quoted columns (id first), the ON CONFLICT clause that
+    updates every other column (SQLite and PostgreSQL say it alike), and for each column
+    the function that makes a value a parameter."""
     names = ["id", "last_seen_at", *COLUMNS]
     fields = [TaskRecord._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = [quote(field.column) for field in fields]
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
-    # Only the model's own table and column names, quoted, go into the text: values are
-    # parameters.
-    table = quote(TaskRecord._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
-    )
-    return sql, [_preparer(field) for field in fields]
+    conflict = f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"
+    return quote(TaskRecord._meta.db_table), columns, conflict, [_preparer(f) for f in fields]
 
 
 def _preparer(field: models.Field) -> Callable:
@@ -261,15 +255,47 @@ def _upsert(rows: list[tuple[str, datetime, dict]]) -> None:
     """
     if not rows:
         return
-    sql, prepare = _upsert_statement()
+    table, columns, conflict, prepare = _upsert_parts()
     column_preparers = list(zip(COLUMNS, prepare[2:], strict=True))
     params = [
         (prepare[0](task_id), prepare[1](seen), *(p(values[n]) for n, p in column_preparers))
         for task_id, seen, values in rows
     ]
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        _upsert_postgresql(table, names, conflict, params)
+        return
+    # Only the model's own table and column names, quoted, go into the text: values are
+    # parameters. SQLite runs the one prepared statement per row in C.
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))}) {conflict}"  # noqa: S608
     with connection.cursor() as cursor:
         for chunk in _chunks(params):
             cursor.executemany(sql, chunk)
+
+
+def _upsert_postgresql(table: str, names: str, conflict: str, params: list[tuple]) -> None:
+    """COPY the rows into a temporary table, then one INSERT ... SELECT ... ON CONFLICT.
+
+    One INSERT a row costs PostgreSQL ~0.5 ms each (a plan and an executor start every
+    time); COPY and one set-based upsert cost a quarter of that. psycopg's own cursor,
+    as Django's has no COPY.
+    """
+    import psycopg  # only installed where PostgreSQL is the database
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        # Dropped at the commit of the slice's transaction.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE mirror_upsert ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY mirror_upsert ({names}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM mirror_upsert {conflict}"  # noqa: S608
+        )
+        cursor.execute("DROP TABLE mirror_upsert")
 
 
 def apply_slice(span: Span, tasks: list[api.Task], *, now: datetime) -> tuple[int, int]:
