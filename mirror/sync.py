@@ -342,7 +342,11 @@ def sync_span(
     except TooBig as exc:
         logger.info("sync slice=%s holds %s tasks: read in halves", span, exc)
         first, second = span.halves()
-        return sync_span(first, pool) + sync_span(second, pool)
+        # The second half is read while the first is read and applied, as `run` reads
+        # ahead: today, the day most often too big, is in every hot run.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-half") as half:
+            later = half.submit(read_whole, second, pool)
+            return sync_span(first, pool) + sync_span(second, pool, later)
     except (Inconsistent, api.ApiError) as exc:
         outcome = SliceOutcome(span, applied=False, error=describe(exc))
         logger.error("sync slice=%s skipped, its rows kept: %s", span, outcome.error)
