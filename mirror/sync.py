@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 
+import msgspec
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -45,6 +46,7 @@ CHUNK = 500
 # round trip per page batch, 50 slices in a row; a few at once keep the pool busy. The
 # pool still bounds the calls in flight; memory is this many slices more.
 READ_AHEAD = 3
+_JSON = msgspec.json.Encoder()
 # Failures worth a second read; the rest (no key, refused key, open circuit) would only
 # fail again at once.
 _REREAD_ERRORS = (api.ApiServerError, api.ApiBadResponse, api.ApiTimeout, api.ApiBusy)
@@ -240,8 +242,19 @@ def _upsert_parts() -> tuple[str, list[str], str, list[Callable]]:
 def _preparer(field: models.Field) -> Callable:
     """What Django's `get_db_prep_save` does to the field's values, by the short way
     where the long one costs (it is most of a full sync's time through `bulk_create`)."""
+    sqlite = connection.vendor == "sqlite"
+    if isinstance(field, models.DateTimeField) and sqlite:
+        # Django's adapter for SQLite, without its checks: naive in the connection's
+        # zone (UTC), written as text.
+        zone = connection.timezone
+        return lambda value: (
+            None if value is None else str(value.astimezone(zone).replace(tzinfo=None))
+        )
     if isinstance(field, models.DateTimeField):
         return connection.ops.adapt_datetimefield_value
+    if isinstance(field, models.JSONField) and sqlite:
+        # SQLite keeps JSON as text: msgspec writes it 4 times faster than json.dumps.
+        return lambda value: _JSON.encode(value).decode()
     if isinstance(field, models.CharField | models.TextField):
         return lambda value: value if value is None or type(value) is str else str(value)
     return lambda value: field.get_db_prep_save(value, connection)
