@@ -32,6 +32,7 @@ to loopback (the default) wherever that matters. Their requests are not in
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import html
@@ -280,6 +281,10 @@ class TaskIndex:
         self.tasks = tasks
         self._dated = [(when, task) for _, when, task in keyed]
         self._ordered = [task for _, task in self._dated]
+        # The scheduled times in the same order (the tasks without one come last, so
+        # are not here): a scheduled_from/scheduled_to range is found by bisection
+        # instead of testing every task.
+        self._whens = [when for when, _ in self._dated if when is not None]
         self._json = {id(task): _encode(task) for task in tasks}
         self._selections: dict[tuple, list[dict]] = {}
         self._lock = threading.Lock()
@@ -292,12 +297,19 @@ class TaskIndex:
         with self._lock:
             rows = self._selections.get(filters)
         if rows is None:
-            rows = [task for when, task in self._dated if _matches(task, when, query)]
+            rows = [task for when, task in self._candidates(query) if _matches(task, when, query)]
             with self._lock:
                 if len(self._selections) >= self.SELECTIONS:
                     del self._selections[next(iter(self._selections))]  # the oldest
                 self._selections[filters] = rows
         return rows
+
+    def _candidates(self, query: dict) -> list[tuple[dt.datetime | None, dict]]:
+        """The (when, task) rows inside the query's scheduled range, if it has one."""
+        start, end = query["scheduled_from"], query["scheduled_to"]
+        low = 0 if start is None else bisect.bisect_left(self._whens, start)
+        high = len(self._dated) if end is None else bisect.bisect_right(self._whens, end)
+        return self._dated[low:high]
 
     def page_json(self, query: dict) -> bytes:
         """The body of the answer to ``query`` (validated by ``parse_query``), as JSON."""
