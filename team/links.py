@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 
+from . import tables
 from .filters import NONE_KEY, Period
 
 # The status or result behind each count (`tasks` and `effectiveness` add none).
@@ -93,6 +94,10 @@ class NumberLinks:
 
     def operator(self, external_id: str | None) -> str:
         return self.team_page("team_operator", external_id)
+
+    def table(self, rows: list[dict], kind: str) -> list:
+        """An operators' or routes' table's rows, ready to print (team.tables)."""
+        return tables.group_rows(rows, kind, self)
 
 
 @functools.cache
