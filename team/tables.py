@@ -71,13 +71,14 @@ def group_rows(rows: list[dict], kind: str, links) -> list[GroupRow]:
     numbers = _Numbers()
     route_links: dict[str | None, str] = {}
     out = []
+    names = tuple(col for col, _, _ in columns)
     for row in rows:
         key = row["external_id"] if operators else row["code"]
-        link = links.tasks if operators else links.route
+        hrefs = links.row(kind, key, names)
         cells = "".join(
-            f'<td class="num"><a href="{escape(link(key, col))}" aria-label="'
+            f'<td class="num"><a href="{href}" aria-label="'
             f'{head}{row[col]}{tail}">{numbers[row[col]]}</a></td>'
-            for col, head, tail in columns
+            for href, (col, head, tail) in zip(hrefs, columns, strict=True)
         )
         routes = EMPTY
         if operators and row["routes"]:
