@@ -112,9 +112,9 @@ class NumberLinks:
     def operator(self, external_id: str | None) -> str:
         return self.team_page("team_operator", external_id)
 
-    def table(self, rows: list[dict], kind: str) -> list:
+    def table(self, rows: list[dict], kind: str, heads) -> list:
         """An operators' or routes' table's rows, ready to print (team.tables)."""
-        return tables.group_rows(rows, kind, self)
+        return tables.group_rows(rows, kind, self, heads)
 
 
 @functools.cache
