@@ -19,6 +19,7 @@ from activities.formatting import number
 from dashboard.jinja2 import escape_output as escape  # C escaping of a str, no Markup
 
 EMPTY = "—"
+DASH = Markup(EMPTY)  # noqa: S704 (a constant)  # nosec B704
 
 
 @dataclass(frozen=True)
@@ -53,31 +54,18 @@ def group_rows(rows: list[dict], kind: str, links, heads) -> list[GroupRow]:
     (column, heading) pairs in order, as the template's header shows them."""
     operators = kind == "operators"
     nobody = gettext("No operator") if operators else gettext("No route")
-    # Each column's "%(label)s: %(count)s", escaped once around where the count goes
-    # (a count is an int: nothing in it to escape).
-    fmt = gettext("%(label)s: %(count)s")
-    columns = []
-    for col, label in heads:
-        head, tail = escape(fmt % {"label": str(label), "count": "\0"}).split("\0")
-        columns.append((col, head, tail))
-    numbers = _Numbers()
-    route_links: dict[str | None, str] = {}
-    out = []
+    columns = _columns(heads)
     names = tuple(col for col, _, _ in columns)
+    numbers = _Numbers()
+    route_links: dict[str, str] = {}
+    out = []
     for row in rows:
         key = row["external_id"] if operators else row["code"]
-        hrefs = links.row(kind, key, names)
         cells = "".join(
             f'<td class="num"><a href="{href}" aria-label="'
             f'{head}{row[col]}{tail}">{numbers[row[col]]}</a></td>'
-            for href, (col, head, tail) in zip(hrefs, columns, strict=True)
+            for href, (col, head, tail) in zip(links.row(kind, key, names), columns, strict=True)
         )
-        routes = EMPTY
-        if operators and row["routes"]:
-            routes = ", ".join(
-                route_links.get(code) or _route_link(route_links, code, links)
-                for code in row["routes"]
-            )
         completion = row["completion"]
         out.append(
             GroupRow(
@@ -85,8 +73,8 @@ def group_rows(rows: list[dict], kind: str, links, heads) -> list[GroupRow]:
                 links.operator(key) if operators else links.route(key),
                 row["name"] or (key or nobody),
                 row.get("type") or EMPTY,
-                Markup(routes),  # noqa: S704 (built from escaped parts above)
-                Markup(cells),  # noqa: S704 (as above)
+                _routes(row["routes"], route_links, links) if operators else DASH,
+                Markup(cells),  # noqa: S704 (escaped links, words and numbers, as above)  # nosec B704
                 percent(row["effectiveness"]),
                 percent(completion),
                 int(round((completion or 0) * 20)) * 5,
@@ -95,6 +83,26 @@ def group_rows(rows: list[dict], kind: str, links, heads) -> list[GroupRow]:
     return out
 
 
-def _route_link(cache: dict, code: str, links) -> str:
-    html = cache[code] = f'<a class="code" href="{escape(links.route(code))}">{escape(code)}</a>'
-    return html
+def _columns(heads) -> list[tuple[str, str, str]]:
+    """Each column's name and its "%(label)s: %(count)s" escaped once, split where the
+    count goes (a count is an int: nothing in it to escape)."""
+    fmt = gettext("%(label)s: %(count)s")
+    columns = []
+    for col, label in heads:
+        head, tail = escape(fmt % {"label": str(label), "count": "\0"}).split("\0")
+        columns.append((col, head, tail))
+    return columns
+
+
+def _routes(codes: list[str], cache: dict[str, str], links) -> Markup:
+    """An operator's routes as links, comma-separated, each built once per table."""
+    if not codes:
+        return DASH
+    parts = []
+    for code in codes:
+        html = cache.get(code)
+        if html is None:
+            href = escape(links.route(code))
+            html = cache[code] = f'<a class="code" href="{href}">{escape(code)}</a>'
+        parts.append(html)
+    return Markup(", ".join(parts))  # noqa: S704 (escaped links and codes)  # nosec B704
