@@ -12,6 +12,9 @@ from urllib.parse import quote, urlencode
 
 from django.urls import reverse
 
+from dashboard.jinja2 import escape_output as escape  # C escaping of a str
+
+from . import tables
 from .filters import NONE_KEY, Period
 
 # The status or result behind each count (`tasks` and `effectiveness` add none).
@@ -58,6 +61,21 @@ class NumberLinks:
             if data.get(name):
                 self.team[name] = data[name]
 
+    def row(self, kind: str, key: str | None, numbers: tuple[str, ...]) -> list[str]:
+        """The links behind one table row's `numbers`, HTML-escaped: what `tasks()` (kind
+        "operators") or `route()` (kind "routes") give, with each column's shared part
+        escaped once per page and the operator's id encoded once per row."""
+        if kind == "routes" or key is None:
+            link = self.route if kind == "routes" else self.tasks
+            return [escape(link(key, number)) for number in numbers]
+        # quote() leaves letters, digits and "_.-~" only: nothing to escape.
+        who = f"&amp;external_operator_id={quote(key, safe='')}"
+        return [self._escaped(number) + who for number in numbers]
+
+    @functools.cache  # noqa: B019 (as below)
+    def _escaped(self, number: str) -> str:
+        return escape(self.everyone(number))
+
     def tasks(self, operator_id: str | None, number: str) -> str:
         """`/tasks/` with this operator, the period and what the number counts.
 
@@ -93,6 +111,10 @@ class NumberLinks:
 
     def operator(self, external_id: str | None) -> str:
         return self.team_page("team_operator", external_id)
+
+    def table(self, rows: list[dict], kind: str, heads) -> list:
+        """An operators' or routes' table's rows, ready to print (team.tables)."""
+        return tables.group_rows(rows, kind, self, heads)
 
 
 @functools.cache

@@ -312,3 +312,29 @@ def test_tasks_sort_by_when_they_were_handled_as_shown(signed_in):
     page = html(signed_in.get("/team/operators/OP-1/", {**day_params(-2), "sort": "handled"}))
     table = page.split('id="task-table"')[1]
     assert table.index("11:00") < table.index("15:00")
+
+
+def test_each_linked_number_says_what_it_counts_and_names_stay_text(signed_in):
+    odd = ("OP-<1>", 'Ana <b>"Rojas"</b> & co')
+    store(
+        make("a", at(-2, 9), status="COMPLETED", result="EFFECTIVE", operator=odd),
+        make("b", at(-2, 10), status="COMPLETED", result="EFFECTIVE", operator=odd),
+        make("c", at(-2, 11), status="CANCELLED", operator=odd, route=("R-&", "Ruta")),
+    )
+    page = html(signed_in.get("/team/", day_params(-2)))
+    table = page.split('id="operators-table"')[1].split("</table>")[0]
+    for words in ("Tasks: 3", "Completed: 2", "Effective: 2", "Cancelled: 1", "Overdue: 0"):
+        assert f'aria-label="{words}"' in table
+    assert "Ana &lt;b&gt;&#34;Rojas&#34;&lt;/b&gt; &amp; co" in table
+    assert "<b>" not in page
+    assert '<td class="code">OP-&lt;1&gt;</td>' in table
+    assert '">R-&amp;</a>, <a class="code"' in table  # the operator's routes, in order
+    assert links_to(table, "/team/routes/R-%26/")
+
+
+def test_a_long_commerce_history_is_paged(signed_in):
+    store(*(make(f"t{n}", at(-1, 9)) for n in range(51)))
+    first = html(signed_in.get("/team/commerces/COM-1/"))
+    assert "Page 1 of 2" in first
+    second = html(signed_in.get("/team/commerces/COM-1/", {"page": 2}))
+    assert "Page 2 of 2" in second and ">Previous</a>" in second
