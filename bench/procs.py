@@ -1,4 +1,4 @@
-"""Child processes for bench/run.py and scripts/scaleout.py: start, watch and stop them.
+"""Child processes for bench/run.py and the scripts (scaleout, lighthouse): start, watch, stop.
 
 Every process is started in its own process group, so stopping it also stops what it
 started (gunicorn's workers); `Processes.stop_all()` sends SIGTERM, then SIGKILL after a
@@ -16,11 +16,31 @@ import os
 import signal
 import socket
 import subprocess  # nosec B404 (our own interpreter with fixed arguments)
+import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # every server these tools start listens on loopback only
+
+
+class Failed(Exception):
+    """A check could not run (a server that did not start, a command that failed)."""
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    """`manage.py ARGS` with this interpreter in the repository; `Failed` with its output."""
+    done = subprocess.run(  # noqa: S603  # nosec B603 (our interpreter, fixed arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise Failed(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
 
 
 def free_port() -> int:

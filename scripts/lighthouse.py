@@ -25,8 +25,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess  # nosec B404
 import sys
 import tempfile
@@ -36,6 +34,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as python scripts/lighthouse.py: only scripts/ is on the path
+from bench.procs import Failed, Processes, free_port, log_tail, manage  # noqa: E402
+
 HOST = "127.0.0.1"
 USERNAME = "lighthouse"
 PAGE = "/tasks/?per_page=100"
@@ -49,55 +50,6 @@ from activities.access import GROUP
 user = User.objects.create_user(os.environ["LH_USER"], password=os.environ["LH_PASSWORD"])
 user.groups.add(Group.objects.get(name=GROUP))
 """
-
-
-class Failed(Exception):
-    """The check could not run; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def tail(log: Path, lines: int = 25) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    return "(no log)"
-
-
-class Processes:
-    """Child processes, each in its own process group, all stopped by `stop_all()`."""
-
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen] = []
-
-    def start(self, command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        # Fixed arguments (our interpreter, or the Lighthouse we installed): no shell.
-        process = subprocess.Popen(  # noqa: S603  # nosec B603
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.running.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in self.running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.running.clear()
 
 
 def request(
@@ -128,27 +80,12 @@ def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise Failed(f"a server on port {port} exited:\n{tail(log)}")
+            raise Failed(f"a server on port {port} exited:\n{log_tail(log, 25)}")
         with contextlib.suppress(OSError, http.client.HTTPException):
             if request(port, "GET", path, {})[0] == 200:
                 return
         time.sleep(0.2)
-    raise Failed(f"nothing answered on port {port} within 90 s:\n{tail(log)}")
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    # Our own interpreter and manage.py with fixed arguments.
-    done = subprocess.run(  # noqa: S603  # nosec B603
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise Failed(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+    raise Failed(f"nothing answered on port {port} within 90 s:\n{log_tail(log, 25)}")
 
 
 def django_env(workdir: Path, sandbox: int, password: str) -> dict[str, str]:
@@ -226,14 +163,14 @@ def run_lighthouse(binary: str, url: str, cookies: dict, out: Path, log: Path) -
         "--quiet",
     ]
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    procs = Processes()
+    procs = Processes(grace=20)
     try:
         process = procs.start(command, env, log)
         process.wait(timeout=300)
     finally:
         procs.stop_all()
     if process.returncode != 0 or not out.exists():
-        raise Failed(f"Lighthouse failed ({process.returncode}):\n{tail(log)}")
+        raise Failed(f"Lighthouse failed ({process.returncode}):\n{log_tail(log, 25)}")
     return json.loads(out.read_text())
 
 
@@ -261,7 +198,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="copy the best JSON report here")
     args = parser.parse_args()
 
-    procs = Processes()
+    procs = Processes(grace=20)
     workdir = Path(tempfile.mkdtemp(prefix="lighthouse-"))
     password = secrets.token_urlsafe(16)
     try:

@@ -38,7 +38,7 @@ from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as python scripts/scaleout.py: only scripts/ is on the path
-from bench.procs import Processes, free_port, log_tail  # noqa: E402
+from bench.procs import Failed, Processes, free_port, log_tail, manage  # noqa: E402
 
 HOST = "127.0.0.1"
 USERNAME = "scaleout"
@@ -54,10 +54,6 @@ user.save()
 user.groups.add(Group.objects.get(name=GROUP))
 user.saved_views.all().delete()
 """
-
-
-class Failed(Exception):
-    """The check could not run; the message says why."""
 
 
 def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None:
@@ -121,21 +117,6 @@ def sandbox_requests(port: int) -> int:
         return json.loads(connection.getresponse().read())["requests"]
     finally:
         connection.close()
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    # Our own interpreter and manage.py with fixed arguments.
-    done = subprocess.run(  # noqa: S603  # nosec B603
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise Failed(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
 
 
 def check(a: int, b: int, sandbox: int, password: str) -> list[tuple[str, bool, str]]:
