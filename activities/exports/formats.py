@@ -6,17 +6,17 @@ import csv
 import io
 import json
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
-import xlsxwriter
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy, ngettext
 
 from activities import api, presenter
 from activities.api import Label, Task
+
+from .xlsx import SheetWriter
 
 BOM = "\ufeff"
 INCOMPLETE = "# EXPORT INCOMPLETE: "
@@ -29,7 +29,6 @@ QUOTED_FIRST = frozenset("\t\r")
 # Whitespace, control and invisible characters a spreadsheet skips before that character.
 _SKIPPED = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u2064\ufeff]*")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
-CHUNK = 64 * 1024
 
 
 def neutralised(value: str | None) -> str:
@@ -314,63 +313,37 @@ class JsonlFormat:
 
 
 class XlsxFormat:
-    """An Excel workbook with typed cells, written row by row into a temporary file.
+    """An Excel workbook with typed cells, zipped and sent page by page (see `xlsx`).
 
-    XlsxWriter's `constant_memory` mode flushes each row to disk as it is written, so
-    memory stays flat however long the view; the finished file is then sent from disk
-    in chunks. Text is written with `write_string`, which never makes a formula, so
-    cells keep the API's text exactly (no `'` as in the CSV).
+    Memory holds about one page of rows however long the view, and nothing is written
+    to disk. Text cells are inline strings, never formulas, so cells keep the API's text
+    exactly (no `'` as in the CSV).
     """
 
     extension = "xlsx"
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def __init__(self, tz: tzinfo) -> None:
-        self._tz = tz
         self._header = header(str(tz))
-        # XlsxWriter removes its row file only when the workbook is finished: a folder
-        # of our own is removed whatever happens (the client went away, a failure).
-        self._dir = tempfile.TemporaryDirectory(prefix="export-")
-        self._file = tempfile.TemporaryFile(dir=self._dir.name)  # noqa: SIM115
-        options = {"constant_memory": True, "tmpdir": self._dir.name}
-        self._book = xlsxwriter.Workbook(self._file, options)
-        self._sheet = self._book.add_worksheet()
-        self._bold = self._book.add_format({"bold": True})
-        self._when = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self._row = self._last_task_row = 0
+        self._values = [value for _, value, _, _ in COLUMNS]
+        times = frozenset(n for n, (_, _, is_time, _) in enumerate(COLUMNS) if is_time)
+        self._sheet = SheetWriter(tz, [width for *_, width in COLUMNS], times)
+        self._last_task_row = 1
 
     def head(self) -> bytes:
-        for col, (_, _, is_time, width) in enumerate(COLUMNS):
-            self._sheet.set_column(col, col, width, self._when if is_time else None)
-        self._sheet.write_row(0, 0, self._header, self._bold)
-        self._sheet.freeze_panes(1, 0)
-        return b""
-
-    def _cell(self, col: int, value: Any) -> None:
-        if value is None or value == "":
-            return
-        if type(value) is str:  # most cells: checked first, this runs 24 times a row
-            self._sheet.write_string(self._row, col, value)
-        elif isinstance(value, datetime):
-            local = value.astimezone(self._tz).replace(tzinfo=None)
-            self._sheet.write_datetime(self._row, col, local, self._when)
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            self._sheet.write_number(self._row, col, value)
-        else:
-            self._sheet.write_string(self._row, col, str(value))
+        self._sheet.header(self._header)
+        return self._sheet.take()
 
     def rows(self, tasks: Sequence[Task]) -> bytes:
+        values, row = self._values, self._sheet.row
         for task in tasks:
-            self._row += 1
-            for col, (_, value, _, _) in enumerate(COLUMNS):
-                self._cell(col, value(task))
-        self._last_task_row = self._row
-        return b""
+            row([value(task) for value in values])
+        self._last_task_row = self._sheet.rows
+        return self._sheet.take()
 
     def _note(self, text: str) -> bytes:
-        self._row += 1
-        self._sheet.write_string(self._row, 0, text)
-        return b""
+        self._sheet.row([text])
+        return self._sheet.take()
 
     def incomplete(self, error: str, rows_written: int) -> bytes:
         return self._note(INCOMPLETE + incomplete_message(error, rows_written))
@@ -380,12 +353,7 @@ class XlsxFormat:
 
     def tail(self) -> Iterator[bytes]:
         # The filter covers the header and the tasks, not a closing note.
-        self._sheet.autofilter(0, 0, self._last_task_row, len(COLUMNS) - 1)
-        self._book.close()
-        self._file.seek(0)
-        while chunk := self._file.read(CHUNK):
-            yield chunk
+        yield self._sheet.finish(self._last_task_row)
 
     def close(self) -> None:
-        self._file.close()
-        self._dir.cleanup()
+        self._sheet.close()

@@ -84,7 +84,7 @@ def stream(
     Never raises for a failed page: the file ends with `fmt.incomplete(...)` instead.
     Its sentences, and those of errors met in the worker threads, are in `language`
     (by default the active one when the first chunk is asked for). Empty chunks are
-    not yielded (an Excel file is all sent at the end).
+    not yielded (the Excel format's compressor may hold back a page's rows).
     """
     language = language or translation.get_language()
     last_page = min(first.meta.total_pages, -(-max_rows // query.per_page))
