@@ -115,6 +115,16 @@ ACTIVITIES_EXPORT_CONCURRENCY = env_int("ACTIVITIES_EXPORT_CONCURRENCY", 8, mini
 ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minimum=1)
 # Exports running at once in one process (each fetching CONCURRENCY pages); one per user.
 ACTIVITIES_EXPORT_SLOTS = env_int("ACTIVITIES_EXPORT_SLOTS", 2, minimum=1)
+# Exports running at once on the whole host (every gunicorn worker), one per user; 0: no
+# host-wide limit. Locked files in ACTIVITIES_EXPORT_LOCK_DIR (empty: one folder per
+# installation in the system's temporary folder).
+ACTIVITIES_EXPORT_HOST_SLOTS = env_int("ACTIVITIES_EXPORT_HOST_SLOTS", 2, minimum=0)
+ACTIVITIES_EXPORT_LOCK_DIR = env_str("ACTIVITIES_EXPORT_LOCK_DIR", "")
+# The share of one core an export's formatting may use: after each page of rows it
+# sleeps in proportion to the CPU time it spent, so the pages keep a core (1: no pause).
+ACTIVITIES_EXPORT_CPU_SHARE = env_float("ACTIVITIES_EXPORT_CPU_SHARE", 0.5)
+if not 0 < ACTIVITIES_EXPORT_CPU_SHARE <= 1:
+    raise ImproperlyConfigured("ACTIVITIES_EXPORT_CPU_SHARE must be above 0 and at most 1.")
 
 # The local copy of the tasks (mirror/), kept in step by `manage.py sync_tasks`.
 ACTIVITIES_SYNC_DAYS_BACK = env_int("ACTIVITIES_SYNC_DAYS_BACK", 35, minimum=0)

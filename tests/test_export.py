@@ -751,9 +751,12 @@ def test_the_excel_link_sits_next_to_csv_and_json_lines(signed_in, api, language
 
 
 def test_a_workbook_is_sent_as_it_is_written_and_leaves_no_files(
-    signed_in, api, tmp_path, monkeypatch
+    signed_in, api, tmp_path, monkeypatch, settings
 ):
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings.ACTIVITIES_EXPORT_LOCK_DIR = str(tmp_path / "slots")  # the host slots' files
+    temporary = tmp_path / "temp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     finished = signed_in.get(XLSX_URL)
     body(finished)
     abandoned = signed_in.get(XLSX_URL)
@@ -762,4 +765,4 @@ def test_a_workbook_is_sent_as_it_is_written_and_leaves_no_files(
 
     abandoned.close()  # what the WSGI server does when the browser goes away
 
-    assert list(tmp_path.iterdir()) == []
+    assert list(temporary.iterdir()) == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from itertools import chain
+from typing import TypeVar
 
 from django.utils import translation
 from django.utils.translation import gettext
@@ -20,6 +21,36 @@ from .formats import ExportFormat
 
 # The name the export has always logged under; log searches rely on it.
 logger = logging.getLogger("activities.export")
+T = TypeVar("T")
+
+
+class Pacer:
+    """Keeps an export's formatting to `share` of one core, so that pages keep the rest.
+
+    `run(work, ...)` times `work` on this thread's CPU clock, then sleeps
+    `spent × (1 − share) / share` (at 0.5: as long as it worked). Exports are CPU-bound,
+    and a sleep releases the GIL, so the page threads of the same worker and the other
+    workers get the cores meanwhile. `share` 1 never sleeps.
+    """
+
+    def __init__(
+        self,
+        share: float,
+        *,
+        clock: Callable[[], float] = time.thread_time,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.share = share
+        self._clock, self._sleep = clock, sleep
+
+    def run(self, work: Callable[..., T], *args: object) -> T:
+        """`work(*args)`'s result, after the pause its CPU time calls for."""
+        started = self._clock()
+        result = work(*args)
+        spent = self._clock() - started
+        if spent > 0 and self.share < 1:
+            self._sleep(spent * (1 - self.share) / self.share)
+        return result
 
 
 class PageFetcher:
@@ -78,19 +109,23 @@ def stream(
     concurrency: int,
     max_rows: int,
     language: str | None = None,
+    pacer: Pacer | None = None,
 ) -> Iterator[bytes]:
     """Yield the file in chunks of about one page, starting from the already fetched `first`.
 
     Never raises for a failed page: the file ends with `fmt.incomplete(...)` instead.
     Its sentences, and those of errors met in the worker threads, are in `language`
     (by default the active one when the first chunk is asked for). Empty chunks are
-    not yielded (the Excel format's compressor may hold back a page's rows).
+    not yielded (the Excel format's compressor may hold back a page's rows). `pacer`
+    paces the formatting (by default it does not).
     """
     language = language or translation.get_language()
     last_page = min(first.meta.total_pages, -(-max_rows // query.per_page))
     pages = PageFetcher(query, last_page=last_page, concurrency=concurrency, language=language)
     try:
-        chunks = _chunks(first, query, pages, fmt, max_rows=max_rows, language=language)
+        chunks = _chunks(
+            first, query, pages, fmt, max_rows=max_rows, language=language, pacer=pacer or Pacer(1)
+        )
         yield from (chunk for chunk in chain(chunks, fmt.tail()) if chunk)
     finally:
         # Reached on completion, on failure and when the client goes away (close()).
@@ -103,14 +138,19 @@ class _Count:
 
 
 def _rows(
-    first: TaskPage, pages: PageFetcher, fmt: ExportFormat, max_rows: int, count: _Count
+    first: TaskPage,
+    pages: PageFetcher,
+    fmt: ExportFormat,
+    max_rows: int,
+    count: _Count,
+    pacer: Pacer,
 ) -> Iterator[bytes]:
     pages.fill()
     chunk = fmt.head()
     for page in chain([first], pages):
         tasks = page.tasks[: max_rows - count.rows]
         count.rows += len(tasks)
-        yield chunk + fmt.rows(tasks)
+        yield chunk + pacer.run(fmt.rows, tasks)
         chunk = b""
         if count.rows >= max_rows:
             break
@@ -124,11 +164,12 @@ def _chunks(
     *,
     max_rows: int,
     language: str,
+    pacer: Pacer,
 ) -> Iterator[bytes]:
     started, count, params = time.monotonic(), _Count(), query.to_params()
     kind = fmt.extension
     try:
-        yield from _rows(first, pages, fmt, max_rows, count)
+        yield from _rows(first, pages, fmt, max_rows, count, pacer)
     except api.ApiError as exc:
         what = f"{type(exc).__name__} {exc.detail or exc}"
         logger.warning(

@@ -21,7 +21,7 @@ from activities.forms import TaskFilterForm
 
 from .formats import CsvFormat, ExportFormat, JsonlFormat, XlsxFormat
 from .slots import ExportsBusy, Releasing, Slot, export_slots
-from .stream import logger, stream
+from .stream import Pacer, logger, stream
 
 # Paging belongs to the screen, the separator to the CSV; an export is the whole view.
 IGNORED_PARAMS = ("page", "per_page", "sep")
@@ -111,6 +111,7 @@ def _streaming(
         concurrency=settings.ACTIVITIES_EXPORT_CONCURRENCY,
         max_rows=settings.ACTIVITIES_EXPORT_MAX_ROWS,
         language=translation.get_language(),
+        pacer=Pacer(settings.ACTIVITIES_EXPORT_CPU_SHARE),
     )
     return StreamingHttpResponse(Releasing(chunks, slot, fmt.close), content_type=fmt.content_type)
 
