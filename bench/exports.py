@@ -49,7 +49,9 @@ def measure(plan: Plan, workdir: Path, repeat: int, extra: dict[str, str], rows:
         port, sandbox = start_sandbox(procs, plan, workdir)
         api = Sandbox(port)
         password = "bench-" + os.urandom(8).hex()
-        env = {**django_env(workdir, port), **extra}
+        # Export slots of its own: a test run from the same folder cannot take them.
+        lock_dir = {"ACTIVITIES_EXPORT_LOCK_DIR": str(workdir / "export-slots")}
+        env = {**django_env(workdir, port), **lock_dir, **extra}
         prepare_database(env, password, workdir)
         uncached = start_dashboard(
             procs, "uncached", {**env, "ACTIVITIES_CACHE_TTL": "0"}, plan, workdir

@@ -122,7 +122,7 @@ ACTIVITIES_EXPORT_HOST_SLOTS = env_int("ACTIVITIES_EXPORT_HOST_SLOTS", 2, minimu
 ACTIVITIES_EXPORT_LOCK_DIR = env_str("ACTIVITIES_EXPORT_LOCK_DIR", "")
 # The share of one core an export's formatting may use: after each page of rows it
 # sleeps in proportion to the CPU time it spent, so the pages keep a core (1: no pause).
-ACTIVITIES_EXPORT_CPU_SHARE = env_float("ACTIVITIES_EXPORT_CPU_SHARE", 0.5)
+ACTIVITIES_EXPORT_CPU_SHARE = env_float("ACTIVITIES_EXPORT_CPU_SHARE", 0.75)
 if not 0 < ACTIVITIES_EXPORT_CPU_SHARE <= 1:
     raise ImproperlyConfigured("ACTIVITIES_EXPORT_CPU_SHARE must be above 0 and at most 1.")
 

