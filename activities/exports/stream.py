@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -25,12 +26,14 @@ T = TypeVar("T")
 
 
 class Pacer:
-    """Keeps an export's formatting to `share` of one core, so that pages keep the rest.
+    """Keeps an export to `share` of one core, so that the pages keep the rest.
 
-    `run(work, ...)` times `work` on this thread's CPU clock, then sleeps
-    `spent × (1 − share) / share` (at 0.5: as long as it worked). Exports are CPU-bound,
-    and a sleep releases the GIL, so the page threads of the same worker and the other
-    workers get the cores meanwhile. `share` 1 never sleeps.
+    `counted(work, ...)` (the page fetches, in their threads) and `run(work, ...)` (the
+    formatting of each page) time `work` on the calling thread's CPU clock; `run` then
+    sleeps `spent × (1 − share) / share` for all the CPU time counted since its last
+    pause (at 0.5: as long as the export worked). Exports are CPU-bound, and a sleep
+    releases the GIL, so the page threads of the same worker and the other workers get
+    the cores meanwhile. `share` 1 never sleeps.
     """
 
     def __init__(
@@ -42,12 +45,24 @@ class Pacer:
     ) -> None:
         self.share = share
         self._clock, self._sleep = clock, sleep
+        self._owed = 0.0
+        self._guard = threading.Lock()
+
+    def counted(self, work: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """`work(*args, **kwargs)`'s result; its CPU time is paused for at the next `run`."""
+        started = self._clock()
+        try:
+            return work(*args, **kwargs)
+        finally:
+            spent = self._clock() - started
+            with self._guard:
+                self._owed += spent
 
     def run(self, work: Callable[..., T], *args: object) -> T:
-        """`work(*args)`'s result, after the pause its CPU time calls for."""
-        started = self._clock()
-        result = work(*args)
-        spent = self._clock() - started
+        """`work(*args)`'s result, after the pause its and the counted CPU time call for."""
+        result = self.counted(work, *args)
+        with self._guard:
+            spent, self._owed = self._owed, 0.0
         if spent > 0 and self.share < 1:
             self._sleep(spent * (1 - self.share) / self.share)
         return result
@@ -60,9 +75,17 @@ class PageFetcher:
     `close()` cancels what is not yet requested (the client went away).
     """
 
-    def __init__(self, query: TaskQuery, *, last_page: int, concurrency: int, language: str):
+    def __init__(
+        self,
+        query: TaskQuery,
+        *,
+        last_page: int,
+        concurrency: int,
+        language: str,
+        pacer: Pacer | None = None,
+    ):
         self._query, self._last, self._ahead = query, last_page, concurrency
-        self._language = language
+        self._language, self._pacer = language, pacer or Pacer(1)
         self._next = 2
         self._pending: deque[Future[TaskPage]] = deque()
         self._executor = None
@@ -92,7 +115,7 @@ class PageFetcher:
         # Worker threads do not share the request's language: an error raised here must
         # still read in it.
         with translation.override(self._language):
-            return api.list_tasks(query, purpose="export")
+            return self._pacer.counted(api.list_tasks, query, purpose="export")
 
     def close(self) -> None:
         for future in self._pending:
@@ -121,10 +144,13 @@ def stream(
     """
     language = language or translation.get_language()
     last_page = min(first.meta.total_pages, -(-max_rows // query.per_page))
-    pages = PageFetcher(query, last_page=last_page, concurrency=concurrency, language=language)
+    pacer = pacer or Pacer(1)
+    pages = PageFetcher(
+        query, last_page=last_page, concurrency=concurrency, language=language, pacer=pacer
+    )
     try:
         chunks = _chunks(
-            first, query, pages, fmt, max_rows=max_rows, language=language, pacer=pacer or Pacer(1)
+            first, query, pages, fmt, max_rows=max_rows, language=language, pacer=pacer
         )
         yield from (chunk for chunk in chain(chunks, fmt.tail()) if chunk)
     finally:
