@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -235,3 +236,18 @@ def test_forgetting_the_process_slots_unlocks_their_host_files(tmp_path, setting
     export_slots.cache_clear()
 
     HostSlots(tmp_path, 1).take("bruno")()
+
+
+def test_a_lock_folder_of_another_account_is_not_used(tmp_path, caplog):
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    try:
+        os.chown(theirs, os.getuid() + 1, -1)
+    except PermissionError:
+        pytest.skip("only root can give a folder away")
+
+    release = HostSlots(theirs, 1).take("ana")
+
+    release()  # admitted on the per-process limits alone
+    assert list(theirs.iterdir()) == []
+    assert "belongs to another user" in caplog.text

@@ -121,6 +121,9 @@ class HostSlots:
         """Lock `user_key`'s file and a free slot's; the function that unlocks both."""
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if self.folder.stat().st_uid != os.getuid():
+                # In a shared temporary folder, another account's folder is not ours.
+                raise PermissionError(f"{self.folder} belongs to another user")
             user = _lock(self.folder / f"user-{_digest(user_key)}.lock")
         except OSError as exc:
             logger.warning("export host slots unavailable in %s: %s", self.folder, exc)
@@ -179,7 +182,7 @@ def _digest(user_key: Any) -> str:
 
 def _lock(path: Path) -> _Locked | None:
     """`path` open and exclusively locked; None when another open file holds its lock."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
