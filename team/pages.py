@@ -192,7 +192,9 @@ def overview(fs: TeamFilterSet, *, now: datetime) -> dict:
     """`/team/`: KPI cards, the chart, the operators' and the routes' tables."""
     queryset = fs.qs
     tz = timezone.get_current_timezone()
-    operators = stats.by_operator(queryset, now=now, sort=fs.sort_key)
+    # One pass over the period: both tables are folded from its (operator, route) groups.
+    groups = stats.pairs(queryset, now=now)
+    operators = stats.by_operator(queryset, now=now, sort=fs.sort_key, groups=groups)
     # Every task of the period is in one operator's row (or the no-operator row): their
     # sums are the period's totals, without another pass over its tasks.
     totals, cards = kpis(fs, fs.base_queryset(), now=now, current=stats.summed(operators))
@@ -202,7 +204,7 @@ def overview(fs: TeamFilterSet, *, now: datetime) -> dict:
         "kpis": cards,
         "chart": charts.stacked(outcomes, fs.period, tz),
         "operators": operators,
-        "routes": stats.by_route(queryset, now=now, sort=fs.sort_key),
+        "routes": stats.by_route(queryset, now=now, sort=fs.sort_key, groups=groups),
     }
 
 
