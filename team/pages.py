@@ -18,7 +18,7 @@ from activities import l10n, ranges
 from mirror.freshness import coverage, window
 from mirror.models import TaskRecord
 
-from . import charts, stats
+from . import charts, stats, tables
 from .filters import NONE_KEY, TeamFilterSet, chips, within
 from .links import NumberLinks
 
@@ -255,6 +255,7 @@ def operator_timeline(queryset: QuerySet, fs: TeamFilterSet, *, now: datetime) -
         "height": height,
         "axis": charts.axis(fs.period, tz),
         "now_x": charts.timeline_x(now, fs.period),
+        "marks": charts.timeline_marks(lanes, tables.Clock()),
         "cut": len(rows) == TIMELINE_MAX,
     }
 
