@@ -221,7 +221,9 @@ def task_page(queryset: QuerySet, sort: str, page_number: str | None) -> Page:
     column = TASK_COLUMNS.get(name, "scheduled_at")
     expr = F(column) if isinstance(column, str) else column
     order = expr.desc(nulls_last=True) if sort.startswith("-") else expr.asc(nulls_last=True)
-    return Paginator(queryset.order_by(order, "id"), TASKS_PER_PAGE).get_page(page_number)
+    # Not the task's whole JSON: the table shows columns only.
+    rows = queryset.defer("data").order_by(order, "id")
+    return Paginator(rows, TASKS_PER_PAGE).get_page(page_number)
 
 
 def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str | None) -> dict:
