@@ -140,7 +140,7 @@ def task_rows(tasks, q, now: datetime) -> Markup:
     """
     if not tasks:
         return Markup(f'<tr><td colspan="8">{gettext("No tasks in this period.")}</td></tr>')  # noqa: S704  # nosec B704
-    clock = Clock()
+    clock, link = Clock(), _Hrefs().link
     overdue = f' <span class="badge tone-danger">{gettext("Overdue")}</span>'
     keep = escape(q(sort=None, page=None))  # the period and filters, for the row's links
     out = []
@@ -152,14 +152,22 @@ def task_rows(tasks, q, now: datetime) -> Markup:
             f"<td>{escape(clock(t.result_occurred_at or t.occurred_at))}</td>"
             f"<td>{escape(humanize(t.status))}</td><td>{escape(humanize(t.result_status))}</td>"
             f"<td>{escape(t.channel or EMPTY)}</td>"
-            f"<td>{_link('team_commerce', t.commerce_external_id, t.commerce_name, '')}</td>"
-            f"<td>{_link('team_operator', t.operator_external_id, t.operator_name, keep)}</td>"
-            f"<td>{_link('team_route', t.route_code, t.route_name, keep)}</td></tr>\n"
+            f"<td>{link('team_commerce', t.commerce_external_id, t.commerce_name, '')}</td>"
+            f"<td>{link('team_operator', t.operator_external_id, t.operator_name, keep)}</td>"
+            f"<td>{link('team_route', t.route_code, t.route_name, keep)}</td></tr>\n"
         )
     return Markup("".join(out))  # noqa: S704 (escaped values and trusted words)  # nosec B704
 
 
-def _link(view: str, key: str | None, name: str | None, query: str) -> str:
-    if not key:
-        return EMPTY
-    return f'<a href="{escape(url(view, key))}{query}">{escape(name or key)}</a>'
+class _Hrefs(dict):
+    """Each detail page's link reversed once per table: an operator's page links their
+    own page and their route on every row."""
+
+    def __missing__(self, view_key: tuple[str, str]) -> str:
+        href = self[view_key] = escape(url(*view_key))
+        return href
+
+    def link(self, view: str, key: str | None, name: str | None, query: str) -> str:
+        if not key:
+            return EMPTY
+        return f'<a href="{self[view, key]}{query}">{escape(name or key)}</a>'
