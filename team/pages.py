@@ -215,15 +215,21 @@ def keyed(queryset: QuerySet, field: str, key: str) -> QuerySet:
     return queryset.filter(**{field: key})
 
 
-def task_page(queryset: QuerySet, sort: str, page_number: str | None) -> Page:
-    """A page of tasks sorted by a TASK_COLUMNS name (`-` for descending), then by id."""
+def task_page(
+    queryset: QuerySet, sort: str, page_number: str | None, count: int | None = None
+) -> Page:
+    """A page of tasks sorted by a TASK_COLUMNS name (`-` for descending), then by id;
+    `count`, the tasks in `queryset` when the page has counted them already."""
     name = sort.removeprefix("-") or "scheduled"
     column = TASK_COLUMNS.get(name, "scheduled_at")
     expr = F(column) if isinstance(column, str) else column
     order = expr.desc(nulls_last=True) if sort.startswith("-") else expr.asc(nulls_last=True)
     # Not the task's whole JSON: the table shows columns only.
     rows = queryset.defer("data").order_by(order, "id")
-    return Paginator(rows, TASKS_PER_PAGE).get_page(page_number)
+    paginator = Paginator(rows, TASKS_PER_PAGE)
+    if count is not None:
+        paginator.count = count  # a cached property: no second COUNT(*) of the same tasks
+    return paginator.get_page(page_number)
 
 
 def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str | None) -> dict:
@@ -238,7 +244,8 @@ def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str 
         "first": first or {},
         "totals": totals,
         "kpis": cards,
-        "tasks": task_page(queryset, fs.sort_key, page),
+        # The KPIs counted the period's tasks with the same filters: the table's count.
+        "tasks": task_page(queryset, fs.sort_key, page, count=totals["tasks"]),
         "queryset": queryset,
     }
 
