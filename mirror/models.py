@@ -55,9 +55,21 @@ class TaskRecord(models.Model):
             # The next three cover the team pages' queries: the range on `scheduled_at`
             # and every column they count, group by or name a group with, so that they
             # read an index alone and not the rows (whose `data` is the task's whole JSON).
-            # The totals and the chart:
+            # The totals, the chart, and the (operator, route) groups both tables are
+            # folded from (team.stats.pairs), with the names they show: a range of this
+            # index alone, whatever statistics the database has.
             models.Index(
-                fields=["scheduled_at", "status", "result_status", "scheduled_slot"],
+                fields=[
+                    "scheduled_at",
+                    "status",
+                    "result_status",
+                    "scheduled_slot",
+                    "operator_external_id",
+                    "route_code",
+                    "operator_name",
+                    "operator_type",
+                    "route_name",
+                ],
                 name="mirror_task_team",
             ),
             # The operators' table and their routes (and an operator's page):

@@ -11,6 +11,7 @@ from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from django.urls import reverse
+from markupsafe import Markup
 
 from dashboard.jinja2 import escape_output as escape  # C escaping of a str
 
@@ -115,6 +116,10 @@ class NumberLinks:
     def table(self, rows: list[dict], kind: str, heads) -> list:
         """An operators' or routes' table's rows, ready to print (team.tables)."""
         return tables.group_rows(rows, kind, self, heads)
+
+    def task_rows(self, page, q) -> Markup:
+        """A table of tasks' rows, ready to print (team.tables); `q` builds query strings."""
+        return tables.task_rows(page, q, self.now)
 
 
 @functools.cache

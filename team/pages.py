@@ -18,7 +18,7 @@ from activities import l10n, ranges
 from mirror.freshness import coverage, window
 from mirror.models import TaskRecord
 
-from . import charts, stats
+from . import charts, stats, tables
 from .filters import NONE_KEY, TeamFilterSet, chips, within
 from .links import NumberLinks
 
@@ -192,7 +192,9 @@ def overview(fs: TeamFilterSet, *, now: datetime) -> dict:
     """`/team/`: KPI cards, the chart, the operators' and the routes' tables."""
     queryset = fs.qs
     tz = timezone.get_current_timezone()
-    operators = stats.by_operator(queryset, now=now, sort=fs.sort_key)
+    # One pass over the period: both tables are folded from its (operator, route) groups.
+    groups = stats.pairs(queryset, now=now)
+    operators = stats.by_operator(queryset, now=now, sort=fs.sort_key, groups=groups)
     # Every task of the period is in one operator's row (or the no-operator row): their
     # sums are the period's totals, without another pass over its tasks.
     totals, cards = kpis(fs, fs.base_queryset(), now=now, current=stats.summed(operators))
@@ -202,7 +204,7 @@ def overview(fs: TeamFilterSet, *, now: datetime) -> dict:
         "kpis": cards,
         "chart": charts.stacked(outcomes, fs.period, tz),
         "operators": operators,
-        "routes": stats.by_route(queryset, now=now, sort=fs.sort_key),
+        "routes": stats.by_route(queryset, now=now, sort=fs.sort_key, groups=groups),
     }
 
 
@@ -213,13 +215,21 @@ def keyed(queryset: QuerySet, field: str, key: str) -> QuerySet:
     return queryset.filter(**{field: key})
 
 
-def task_page(queryset: QuerySet, sort: str, page_number: str | None) -> Page:
-    """A page of tasks sorted by a TASK_COLUMNS name (`-` for descending), then by id."""
+def task_page(
+    queryset: QuerySet, sort: str, page_number: str | None, count: int | None = None
+) -> Page:
+    """A page of tasks sorted by a TASK_COLUMNS name (`-` for descending), then by id;
+    `count`, the tasks in `queryset` when the page has counted them already."""
     name = sort.removeprefix("-") or "scheduled"
     column = TASK_COLUMNS.get(name, "scheduled_at")
     expr = F(column) if isinstance(column, str) else column
     order = expr.desc(nulls_last=True) if sort.startswith("-") else expr.asc(nulls_last=True)
-    return Paginator(queryset.order_by(order, "id"), TASKS_PER_PAGE).get_page(page_number)
+    # Not the task's whole JSON: the table shows columns only.
+    rows = queryset.defer("data").order_by(order, "id")
+    paginator = Paginator(rows, TASKS_PER_PAGE)
+    if count is not None:
+        paginator.count = count  # a cached property: no second COUNT(*) of the same tasks
+    return paginator.get_page(page_number)
 
 
 def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str | None) -> dict:
@@ -234,7 +244,8 @@ def detail(fs: TeamFilterSet, field: str, key: str, *, now: datetime, page: str 
         "first": first or {},
         "totals": totals,
         "kpis": cards,
-        "tasks": task_page(queryset, fs.sort_key, page),
+        # The KPIs counted the period's tasks with the same filters: the table's count.
+        "tasks": task_page(queryset, fs.sort_key, page, count=totals["tasks"]),
         "queryset": queryset,
     }
 
@@ -253,6 +264,7 @@ def operator_timeline(queryset: QuerySet, fs: TeamFilterSet, *, now: datetime) -
         "height": height,
         "axis": charts.axis(fs.period, tz),
         "now_x": charts.timeline_x(now, fs.period),
+        "marks": charts.timeline_marks(lanes, tables.Clock()),
         "cut": len(rows) == TIMELINE_MAX,
     }
 

@@ -28,7 +28,8 @@ def _instant(value: datetime | None) -> str | None:
 def build(fs: TeamFilterSet, *, now: datetime) -> dict:
     """{"as_of", "from", "to", "totals", "operators", "routes"} for a valid filterset."""
     queryset, period, sort = fs.qs, fs.period, fs.sort_key
-    operators = stats.by_operator(queryset, now=now, sort=sort)
+    groups = stats.pairs(queryset, now=now)  # one query for both lists
+    operators = stats.by_operator(queryset, now=now, sort=sort, groups=groups)
     return {
         "as_of": _instant(freshness(period.start, period.end, now=now).as_of),
         "from": _instant(period.start),
@@ -40,6 +41,6 @@ def build(fs: TeamFilterSet, *, now: datetime) -> dict:
         ],
         "routes": [
             {"code": row["code"], "name": row["name"], **_counts(row)}
-            for row in stats.by_route(queryset, now=now, sort=sort)
+            for row in stats.by_route(queryset, now=now, sort=sort, groups=groups)
         ],
     }

@@ -223,3 +223,36 @@ def test_a_bad_value_answers_400_with_the_fields_error(signed_in, params, field)
     page = signed_in.get("/team/", params)
     assert page.status_code == 400
     assert b"field-error" in page.content
+
+
+def test_both_tables_fold_every_task_once_and_sort_with_nulls_last(signed_in):
+    # Both tables come from one grouping by (operator, route): each row's counts, the
+    # totals, an operator's routes and every ordering must be what they were per table.
+    store(
+        make("a1", at(-2, 9), status="COMPLETED", result="EFFECTIVE", route=("R-2", "Ruta Sur")),
+        make("a2", at(-2, 10), status="COMPLETED", result="NOT_EFFECTIVE"),
+        make("b1", at(-2, 9), status="COMPLETED", result="EFFECTIVE", operator=("OP-2", "Beto")),
+        make("c1", at(-2, 9), operator=("OP-3", "Caro"), route=None),
+        make("n1", at(-2, 11), status="CANCELLED", operator=None),
+    )
+    day = day_params(-2)
+    data = summary(signed_in, sort="-effectiveness", **day)
+    # 100 %, 50 %, then the rows with no result at all, by id, the null id last.
+    assert [o["external_id"] for o in data["operators"]] == ["OP-2", "OP-1", "OP-3", None]
+    ana = data["operators"][1]
+    assert (ana["tasks"], ana["completed"], ana["effective"], ana["not_effective"]) == (2, 2, 1, 1)
+    assert ana["effectiveness"] == 0.5
+    assert data["totals"]["tasks"] == 5 and data["totals"]["cancelled"] == 1
+    routes = {r["code"]: (r["name"], r["tasks"], r["cancelled"]) for r in data["routes"]}
+    assert routes == {"R-1": ("Ruta Norte", 3, 1), "R-2": ("Ruta Sur", 1, 0), None: (None, 1, 0)}
+    assert [o["external_id"] for o in summary(signed_in, sort="-id", **day)["operators"]] == [
+        "OP-3",
+        "OP-2",
+        "OP-1",
+        None,
+    ]
+    by_name = summary(signed_in, **day)["operators"]
+    assert [o["name"] for o in by_name] == ["Ana Rojas", "Beto", "Caro", None]
+    page = signed_in.get("/team/", day).content.decode()
+    ana_row = page.split('href="/team/operators/OP-1/')[1].split("</tr>")[0]
+    assert "R-1</a>, <a" in ana_row and "R-2</a>" in ana_row  # the routes she worked
