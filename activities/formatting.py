@@ -51,6 +51,8 @@ class FilterLinks:
 
     def __init__(self, request: HttpRequest) -> None:
         self._params = {k: v for k, v in request.GET.items() if v != "" and k != "page"}
+        # What the links depend on, in order: part of a rendered table's cache key.
+        self.key = tuple(self._params.items())
         self._around: dict[str, tuple[str, str]] = {}
         self._links: dict[tuple[str, str], str] = {}
 
@@ -139,23 +141,26 @@ def relative(value: datetime | None, now: datetime, texts: dict | None = None) -
     """
     if value is None:
         return ""
+    texts = _relative_texts() if texts is None else texts
+    key = relative_key(value, now)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = _relative_text(*key)
+    return text
+
+
+def relative_key(value: datetime, now: datetime) -> tuple[str, bool, int]:
+    """(unit, ahead, count): what `relative()` says, before it is put in words."""
     seconds = (value - now).total_seconds()
     ahead = seconds >= 0
     seconds = abs(seconds)
     if seconds < 60:
-        unit, count = "now", 0
-    elif seconds < 3600:
-        unit, count = "min", int(seconds // 60)
-    elif seconds < 86400:
-        unit, count = "h", int(seconds // 3600)
-    else:
-        unit, count = "day", int(seconds // 86400)
-    texts = _relative_texts() if texts is None else texts
-    key = (unit, ahead, count)
-    text = texts.get(key)
-    if text is None:
-        text = texts[key] = _relative_text(unit, ahead, count)
-    return text
+        return "now", ahead, 0
+    if seconds < 3600:
+        return "min", ahead, int(seconds // 60)
+    if seconds < 86400:
+        return "h", ahead, int(seconds // 3600)
+    return "day", ahead, int(seconds // 86400)
 
 
 @l10n.per_language

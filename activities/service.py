@@ -11,6 +11,7 @@ import contextvars
 import hashlib
 import logging
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -57,6 +58,9 @@ class Listing:
     age_seconds: int
     source: str  # "api", "cache", "stale" or "mirror" (the local copy, mirror/)
     error: ApiError | None = None  # why a stale copy (or the local copy) is shown
+    # Names this page of data ("" when it cannot be named): the rendered table of the
+    # same data is reused while it stays the same (activities/table_html.py).
+    version: str = ""
 
     @property
     def is_stale(self) -> bool:
@@ -89,7 +93,7 @@ def list_tasks(
     fresh_for = settings.ACTIVITIES_CACHE_TTL if ttl is None else ttl
     if stored is not None and not refresh and now - stored[0] < fresh_for:
         _log(query, "hit")
-        return _listing(_load(stored), now, "cache")
+        return _listing(_load(stored), now, "cache", version=_version(key, stored))
 
     try:
         page = client.list_tasks(query, cache="refresh" if refresh else "miss")
@@ -101,8 +105,9 @@ def list_tasks(
         if local is None:
             raise
         return local
-    cache.set(key, _store(now, page), timeout=settings.ACTIVITIES_STALE_TTL)
-    return _listing((now, page), now, "api")
+    stored = _store(now, page)
+    cache.set(key, stored, timeout=settings.ACTIVITIES_STALE_TTL)
+    return _listing((now, page), now, "api", version=_version(key, stored))
 
 
 def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
@@ -112,12 +117,20 @@ def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
     return fetched_at, _encoder.encode(page)
 
 
+def _version(key: str, stored: tuple[float, bytes]) -> str:
+    # The view, when it was fetched and a checksum of what was fetched: two answers
+    # never share a name, even under a clock that stands still (tests).
+    return f"{key}@{stored[0]!r}:{zlib.crc32(stored[1]):08x}"
+
+
 def _load(stored: tuple[float, bytes]) -> tuple[float, TaskPage]:
     fetched_at, body = stored
     return fetched_at, client.parse_page(body)
 
 
-def _listing(stored: tuple[float, TaskPage], now: float, source: str, error=None) -> Listing:
+def _listing(
+    stored: tuple[float, TaskPage], now: float, source: str, error=None, version: str = ""
+) -> Listing:
     fetched_at, page = stored
     return Listing(
         page=page,
@@ -125,6 +138,7 @@ def _listing(stored: tuple[float, TaskPage], now: float, source: str, error=None
         age_seconds=max(0, int(now - fetched_at)),
         source=source,
         error=error,
+        version=version,
     )
 
 
@@ -155,9 +169,9 @@ def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listin
     if client.circuit_open():
         # After an outage one call is let through to test the API: make it the list.
         listing = list_tasks(query, refresh=refresh)
-        others = {s: _submit(q, refresh) for s, q in count_queries.items()}
+        others = _start_counts(count_queries, refresh)
     else:
-        others = {s: _submit(q, refresh) for s, q in count_queries.items()}
+        others = _start_counts(count_queries, refresh)
         listing = list_tasks(query, refresh=refresh)
     if listing.source == "mirror":
         return listing, _local_counts(query, listing)
@@ -179,9 +193,9 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     """
     counts = Counts({status: listing.page.meta.total})
     oldest = listing.fetched_at
-    for other, future in others.items():
+    for other, pending in others.items():
         try:
-            found = future.result()
+            found = pending if isinstance(pending, Listing) else pending.result()
         except ApiError:
             counts[other] = None
         else:
@@ -191,6 +205,28 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     if (listing.fetched_at - oldest).total_seconds() >= COUNTS_AGE_SHOWN:
         counts.as_of = oldest
     return counts
+
+
+def _start_counts(queries: dict[str, TaskQuery], refresh: bool) -> dict:
+    """{status: its count's `Listing` when the cache has it fresh, else a future of it}.
+
+    Counts found in the cache are read here, in one cache round trip: handing them to
+    the thread pool cost more (thread switches under the GIL) than reading them.
+    """
+    if refresh:
+        return {status: _submit(q, refresh) for status, q in queries.items()}
+    keys = {status: cache_key(q) for status, q in queries.items()}
+    found = cache.get_many(list(keys.values()))
+    now = time.time()
+    started = {}
+    for status, q in queries.items():
+        stored = found.get(keys[status])
+        if stored is not None and now - stored[0] < settings.ACTIVITIES_COUNTS_TTL:
+            _log(q, "hit")
+            started[status] = _listing(_load(stored), now, "cache")
+        else:
+            started[status] = _submit(q, refresh)
+    return started
 
 
 def _submit(query: TaskQuery, refresh: bool):

@@ -1,0 +1,98 @@
+"""The task table's rows built as HTML in Python and kept per page of data
+(activities/table_html.py): what a repeat view reuses, and what makes it render anew."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from django.test import RequestFactory
+from django.utils import timezone, translation
+
+from activities.api import parse_page
+from activities.formatting import RowFormatter
+from activities.table_html import TableCache, rows_html
+
+from .records import task
+from .test_cache import clock  # noqa: F401 (a fixture)
+
+URL = "/tasks/"
+AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+def tasks_of(*records):
+    body = {
+        "data": list(records),
+        "meta": {"page": 1, "per_page": 20, "total": len(records), "totalPages": 1},
+    }
+    return parse_page(json.dumps(body)).tasks
+
+
+def formatter(now: datetime, query: str = "per_page=20") -> RowFormatter:
+    return RowFormatter(RequestFactory().get(f"{URL}?{query}"), now)
+
+
+def pending_at(when: datetime):
+    iso = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return tasks_of(task(status="PENDING", lifecycleStatus="SCHEDULED", scheduledAt=iso))
+
+
+def test_a_repeat_of_the_same_page_renders_no_row():
+    tables, tasks = TableCache(), pending_at(AT + timedelta(hours=2, minutes=30))
+    first = tables.rows("v1", formatter(AT), tasks)
+    again = tables.rows("v1", formatter(AT + timedelta(seconds=5)), tasks)
+    assert again is first  # the same HTML, not built again
+    assert "in 2 h" in first
+
+
+def test_a_kept_table_turns_overdue_when_its_task_passes_its_time():
+    tables, tasks = TableCache(), pending_at(AT)
+    before = tables.rows("v1", formatter(AT - timedelta(seconds=20)), tasks)
+    after = tables.rows("v1", formatter(AT + timedelta(seconds=20)), tasks)
+    assert '<tbody class="task"' in before and ">Scheduled</span>" in before
+    assert '<tbody class="task overdue"' in after and ">Overdue</span>" in after
+    assert after == rows_html(formatter(AT + timedelta(seconds=20)), tasks)
+
+
+def test_relative_times_move_on_in_a_kept_table():
+    tables, tasks = TableCache(), pending_at(AT + timedelta(minutes=30))
+    assert "in 30 min" in tables.rows("v1", formatter(AT), tasks)
+    later = AT + timedelta(minutes=5)
+    assert "in 25 min" in tables.rows("v1", formatter(later), tasks)
+
+
+def test_the_show_only_links_language_and_zone_each_give_their_own_table():
+    tables, tasks = TableCache(), pending_at(AT + timedelta(hours=2))
+    plain = tables.rows("v1", formatter(AT), tasks)
+    filtered = tables.rows("v1", formatter(AT, "per_page=20&channel=SALESMAN"), tasks)
+    assert 'href="?per_page=20&amp;status=PENDING"' in plain
+    assert 'href="?per_page=20&amp;channel=SALESMAN&amp;status=PENDING"' in filtered
+    with translation.override("es"):
+        assert "Mostrar solo" in tables.rows("v1", formatter(AT), tasks)
+    with timezone.override("Asia/Tokyo"):
+        assert 'title="Wed 02 Dec 2026, 02:00"' in tables.rows("v1", formatter(AT), tasks)
+    assert tables.rows("v1", formatter(AT), tasks) is plain
+
+
+def test_user_text_is_escaped_in_the_built_rows():
+    tasks = tasks_of(task(commerceName="<b>Bar & Co</b>", lifecycleStatusDetail='"><img src=x>'))
+    html = rows_html(formatter(AT), tasks)
+    assert "<b>" not in html and "&lt;b&gt;Bar &amp; Co&lt;/b&gt;" in html
+    assert '"><img' not in html and "&#34;&gt;&lt;img src=x&gt;" in html
+
+
+def test_an_answer_changed_at_the_same_instant_shows_anew(signed_in, canned, clock):  # noqa: F811
+    # A clock that stands still (as here) names both answers alike by time alone.
+    def answer(name):
+        body = {
+            "data": [task(commerceName=name)],
+            "meta": {"page": 1, "per_page": 20, "total": 1, "totalPages": 1},
+        }
+        canned.answer = (200, "application/json", json.dumps(body))
+
+    answer("Farmacia Antigua")
+    assert "Farmacia Antigua" in signed_in.get(URL).content.decode()
+    answer("Farmacia Nueva")
+    signed_in.get(URL, {"refresh": "1"})
+    html = signed_in.get(URL).content.decode()
+    assert "Farmacia Nueva" in html and "Farmacia Antigua" not in html
