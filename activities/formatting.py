@@ -49,8 +49,9 @@ class FilterLinks:
     parameter name, and each link once per value.
     """
 
-    def __init__(self, request: HttpRequest) -> None:
-        self._params = {k: v for k, v in request.GET.items() if v != "" and k != "page"}
+    def __init__(self, request: HttpRequest, drop: str | None = "page") -> None:
+        # `drop`: the parameter a link leaves out unless it sets it (the page, by default).
+        self._params = {k: v for k, v in request.GET.items() if v != "" and k != drop}
         # What the links depend on, in order: part of a rendered table's cache key.
         self.key = tuple(self._params.items())
         self._around: dict[str, tuple[str, str]] = {}
@@ -59,6 +60,7 @@ class FilterLinks:
     def __call__(self, name: str, value: str) -> str:
         link = self._links.get((name, value))
         if link is None:
+            value = str(value)
             before, after = self._around.get(name) or self._split(name)
             # As urlencode({name: value}), without building a dict and a list per link.
             pair = f"{quote_plus(name)}={quote_plus(value)}"

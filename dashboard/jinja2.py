@@ -1,6 +1,8 @@
 """The Jinja2 environment for the dashboard's templates."""
 
 import functools
+import threading
+from collections import OrderedDict
 
 import markupsafe
 from django.conf import settings
@@ -9,8 +11,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import clear_url_caches, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
-from jinja2 import Environment
+from jinja2 import Environment, pass_environment
 from jinja2.compiler import CodeGenerator
+from markupsafe import Markup
 
 from activities import formatting, widgets
 from team import names as team_names
@@ -72,6 +75,51 @@ class _Environment(Environment):
     escape_output = staticmethod(escape_output)
 
 
+class _Kept:
+    """Rendered fragments by key, the last `size` of them, shared by this process's threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict = OrderedDict()
+
+    def get(self, key, render):
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = render()
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return found
+
+
+_filter_fields = _Kept(256)
+
+
+@pass_environment
+def filter_fields(env: Environment, form) -> Markup:
+    """The filter bar's fields for `form` (activities/_filter_fields.html).
+
+    Without errors they depend only on the language, the submitted values and the
+    channels offered, so each combination is drawn once per process: the nine
+    controls were the costliest part of a page's header.
+    """
+
+    def render() -> Markup:
+        html = env.get_template("activities/_filter_fields.html").render(form=form)
+        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
+
+    if form.errors:
+        return render()
+    data = tuple(form.data.items())
+    key = (translation.get_language(), data, tuple(form.fields["channel"].choices))
+    return _filter_fields.get(key, render)
+
+
 def environment(**options) -> Environment:
     # Django's Jinja2 backend passes autoescape=True in options.
     extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
@@ -83,8 +131,11 @@ def environment(**options) -> Environment:
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
+        # querystring(request, page=n) for every page link, the rest encoded once.
+        page_links=lambda request: formatting.FilterLinks(request, drop=None),
         control=widgets.control,
         page_title=formatting.page_title,
+        filter_fields=filter_fields,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
         team_datalists=team_names.datalists,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.test import RequestFactory
@@ -96,3 +97,35 @@ def test_an_answer_changed_at_the_same_instant_shows_anew(signed_in, canned, clo
     signed_in.get(URL, {"refresh": "1"})
     html = signed_in.get(URL).content.decode()
     assert "Farmacia Nueva" in html and "Farmacia Antigua" not in html
+
+
+def selected(html: str, name: str) -> str:
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group()
+    return re.search(r'<option value="([^"]*)" selected>', select).group(1)
+
+
+def test_the_kept_filter_bar_follows_the_values_and_the_language(signed_in, api):
+    first = signed_in.get(URL, {"channel": "SALESMAN"}).content.decode()
+    other = signed_in.get(URL, {"channel": "CALLCENTER"}).content.decode()
+    again = signed_in.get(URL, {"channel": "SALESMAN"}).content.decode()
+    assert (selected(first, "channel"), selected(other, "channel")) == ("SALESMAN", "CALLCENTER")
+    assert selected(again, "channel") == "SALESMAN"
+    signed_in.cookies["django_language"] = "es"
+    spanish = signed_in.get(URL, {"channel": "SALESMAN"}).content.decode()
+    assert "Cualquier estado" in spanish and "Any status" not in spanish
+
+
+def test_a_field_error_is_drawn_beside_its_field_after_a_valid_view(signed_in, api):
+    signed_in.get(URL, {"scheduled_from": "2026-12-01"})
+    response = signed_in.get(URL, {"scheduled_from": "2026-12-01", "scheduled_to": "2026-11-01"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in html and "on or after the start date" in html
+
+
+def test_both_page_link_lists_keep_the_filters(signed_in, api):
+    html = signed_in.get(URL, {"channel": "SALESMAN", "per_page": 10, "page": 2}).content.decode()
+    navs = re.findall(r'<nav class="paginator" aria-label="([^"]+)">(.*?)</nav>', html, re.S)
+    assert [label for label, _ in navs] == ["Page links above the table", "Pages"]
+    assert navs[0][1] == navs[1][1]
+    assert 'href="?channel=SALESMAN&amp;per_page=10&amp;page=3" rel="next"' in navs[0][1]
