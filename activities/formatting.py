@@ -94,7 +94,20 @@ def humanize(value: str | None) -> str:
 
 def number(value: int) -> str:
     """A count with the language's thousands separator: '1,234' ('1 234' in Spanish)."""
-    return number_format(value, force_grouping=True)
+    # Django's number_format looks the language's formats up on every call (~30 µs);
+    # a page prints the same few counts (tabs, total) over and over.
+    numbers = _numbers()
+    text = numbers.get(value)
+    if text is None:
+        text = number_format(value, force_grouping=True)
+        if len(numbers) < 10_000:
+            numbers[value] = text
+    return text
+
+
+@l10n.per_language
+def _numbers() -> dict[int, str]:
+    return {}
 
 
 def plain(value: Any) -> str:
