@@ -282,6 +282,7 @@ class RowFormatter:
         self.words = _row_words()
         self.relative_texts = _relative_texts()
         self.links = FilterLinks(request)
+        self.today = now.astimezone(self.tz).date()
 
     def rows(self, tasks) -> list[Row]:
         return [self.row(task) for task in tasks]
@@ -289,9 +290,10 @@ class RowFormatter:
     def row(self, task) -> Row:
         row = Row(id=task.id, overdue=presenter.is_overdue(task, self.now))
         if task.scheduled_at is not None:
+            local = task.scheduled_at.astimezone(self.tz)
             row.scheduled_iso = task.scheduled_at.isoformat()
-            row.scheduled = self.short(task.scheduled_at)
-            row.scheduled_full = self.when(task.scheduled_at)
+            row.scheduled = self._short(local)
+            row.scheduled_full = self._when(local)
             row.relative = relative(task.scheduled_at, self.now, self.relative_texts)
             if ", " in row.scheduled:
                 # Another day: the date says enough in the row, "3 days ago" is a tooltip.
@@ -302,8 +304,9 @@ class RowFormatter:
         row.reason = presenter.reason_text(task) or EMPTY
         row.channel = task.channel or EMPTY
         row.state = presenter.lifecycle(task, self.now, self.codes)
-        row.operator = presenter.operator_name(task) or presenter.operator_id(task) or EMPTY
-        row.operator_id = presenter.operator_id(task) if presenter.operator_name(task) else ""
+        name, operator_id = presenter.operator_name(task), presenter.operator_id(task)
+        row.operator = name or operator_id or EMPTY
+        row.operator_id = operator_id if name else ""
         row.route = presenter.route_name(task) or presenter.route_code(task) or EMPTY
         self._result(task, row)
         row.facts = self.facts(task)
@@ -364,7 +367,9 @@ class RowFormatter:
         """As `day_time()`: 'Sun 29 Nov 2026, 09:00' in the viewer's zone and language."""
         if value is None:
             return EMPTY
-        local = value.astimezone(self.tz)
+        return self._when(value.astimezone(self.tz))
+
+    def _when(self, local: datetime) -> str:
         return (
             f"{self.weekdays[local.weekday()]} {local.day:02d} "
             f"{self.months[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
@@ -372,9 +377,11 @@ class RowFormatter:
 
     def short(self, value: datetime) -> str:
         """'09:41' today, else 'Sun 29 Nov, 09:41': as `clock()`, for the narrow columns."""
-        local = value.astimezone(self.tz)
-        if local.date() == self.now.astimezone(self.tz).date():
-            return f"{local:%H:%M}"
+        return self._short(value.astimezone(self.tz))
+
+    def _short(self, local: datetime) -> str:
+        if local.date() == self.today:
+            return f"{local.hour:02d}:{local.minute:02d}"
         return (
             f"{self.weekdays[local.weekday()]} {local.day:02d} "
             f"{self.months[local.month - 1]}, {local.hour:02d}:{local.minute:02d}"
