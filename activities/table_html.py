@@ -15,8 +15,6 @@ relative time other than a fresh render would.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from datetime import datetime
 
 import markupsafe
@@ -25,6 +23,7 @@ from markupsafe import Markup
 
 from . import l10n, presenter
 from .formatting import Row, RowFormatter, relative_key
+from .recent import Recent
 
 # MarkupSafe's C escaping of a str, returning a str (no `Markup` per value).
 _escape_str = getattr(markupsafe, "_escape_inner", None)
@@ -118,35 +117,21 @@ class TableCache:
     """The rendered rows of the last `size` pages of data this process showed."""
 
     def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, Markup] = OrderedDict()
+        self._kept: Recent[Markup] = Recent(size)
 
     def rows(self, version: str, formatter: RowFormatter, tasks) -> Markup:
         """The rows of `tasks` from the page of data `version` ("" for uncacheable)."""
         if not version:
             return rows_html(formatter, tasks)
         key = (version, *self._context(formatter), _now_parts(tasks, formatter.now))
-        with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-                return html
-        html = rows_html(formatter, tasks)
-        with self._lock:
-            self._entries[key] = html
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return html
+        return self._kept.get(key, lambda: rows_html(formatter, tasks))
 
     @staticmethod
     def _context(formatter: RowFormatter) -> tuple:
-        today = formatter.now.astimezone(formatter.tz).date()
-        return get_language(), str(formatter.tz), today, formatter.links.key
+        return get_language(), str(formatter.tz), formatter.today, formatter.links.key
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._kept.clear()
 
 
 def _now_parts(tasks, now: datetime) -> tuple:

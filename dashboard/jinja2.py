@@ -1,8 +1,6 @@
 """The Jinja2 environment for the dashboard's templates."""
 
 import functools
-import threading
-from collections import OrderedDict
 
 import markupsafe
 from django.conf import settings
@@ -17,6 +15,7 @@ from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from activities import formatting, widgets
+from activities.recent import Recent
 from team import names as team_names
 
 
@@ -101,29 +100,7 @@ def csrf_once(request) -> dict:
     return {"csrf_input": _CsrfInput(request)}
 
 
-class _Kept:
-    """Rendered fragments by key, the last `size` of them, shared by this process's threads."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict = OrderedDict()
-
-    def get(self, key, render):
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        found = render()
-        with self._lock:
-            self._entries[key] = found
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return found
-
-
-_filter_fields = _Kept(256)
+_filter_fields: Recent[Markup] = Recent(256)
 
 
 @pass_environment

@@ -129,3 +129,17 @@ def test_both_page_link_lists_keep_the_filters(signed_in, api):
     assert [label for label, _ in navs] == ["Page links above the table", "Pages"]
     assert navs[0][1] == navs[1][1]
     assert 'href="?channel=SALESMAN&amp;per_page=10&amp;page=3" rel="next"' in navs[0][1]
+
+
+def test_a_repeat_view_decodes_no_cached_page_it_already_holds(signed_in, api, monkeypatch):
+    from activities import service
+
+    decoded = []
+    parse = service.client.parse_page
+    monkeypatch.setattr(service.client, "parse_page", lambda body: decoded.append(1) or parse(body))
+    first = signed_in.get(URL, {"channel": "SALESMAN"}).content.decode()
+    again = signed_in.get(URL, {"channel": "SALESMAN"}).content.decode()
+    assert decoded == []  # the list and the four counts, as fetched, not read back
+    rows = re.compile(r'<tbody class="task[^"]*" data-id="([^"]+)"')
+    assert rows.findall(again) == rows.findall(first) != []
+    assert len(api.request_log) == 5
