@@ -8,6 +8,7 @@ old stands in for the answer, marked as stale, instead of an error.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 import time
@@ -72,8 +73,14 @@ class Listing:
 
 def cache_key(query: TaskQuery) -> str:
     """The cache key of a view: its normalised parameters, the API and its key."""
+    return _cache_key(query, settings.ACTIVITIES_API_BASE_URL, settings.ACTIVITIES_API_KEY)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cache_key(query: TaskQuery, base_url: str, api_key: str) -> str:
+    # A page asks for five keys (the list and four counts), the same on every view.
     params = urlencode(sorted(query.to_params().items()))
-    who = f"{settings.ACTIVITIES_API_BASE_URL}\n{settings.ACTIVITIES_API_KEY}"
+    who = f"{base_url}\n{api_key}"
     digest = hashlib.sha256(f"{who}\n{params}".encode()).hexdigest()[:32]
     return f"activities:tasks:v{CACHE_VERSION}:{digest}"
 
