@@ -284,9 +284,6 @@ class RowFormatter:
         self.links = FilterLinks(request)
         self.today = now.astimezone(self.tz).date()
 
-    def rows(self, tasks) -> list[Row]:
-        return [self.row(task) for task in tasks]
-
     def row(self, task) -> Row:
         row = Row(id=task.id, overdue=presenter.is_overdue(task, self.now))
         if task.scheduled_at is not None:

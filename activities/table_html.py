@@ -35,7 +35,8 @@ def _esc(value: str) -> str:
 
 @l10n.per_language
 def _labels() -> dict[str, str]:
-    """The table's own words, escaped once per language."""
+    """The table's own words, escaped once per language (Jinja2's `_()` printed them
+    unescaped: the same bytes while no translation holds `&`, `<`, `>` or quotes)."""
     words = {
         "commerce": gettext("Commerce"),
         "reason": gettext("Reason"),
