@@ -123,6 +123,23 @@ def filter_fields(env: Environment, form) -> Markup:
     return _filter_fields.get(key, render)
 
 
+_presets: Recent[Markup] = Recent(256)
+
+
+@pass_environment
+def presets(env: Environment, request, form) -> Markup:
+    """The date presets' links (activities/_presets.html), drawn once per language and
+    query string: each link re-encodes the whole query string."""
+
+    def render() -> Markup:
+        html = env.get_template("activities/_presets.html").render(request=request, form=form)
+        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
+
+    query = tuple((name, tuple(values)) for name, values in request.GET.lists())
+    key = (translation.get_language(), query, form.data.get("range"))
+    return _presets.get(key, render)
+
+
 def environment(**options) -> Environment:
     # Django's Jinja2 backend passes autoescape=True in options.
     extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
@@ -139,6 +156,7 @@ def environment(**options) -> Environment:
         control=widgets.control,
         page_title=formatting.page_title,
         filter_fields=filter_fields,
+        presets=presets,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
         team_datalists=team_names.datalists,

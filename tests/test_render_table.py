@@ -143,3 +143,20 @@ def test_a_repeat_view_decodes_no_cached_page_it_already_holds(signed_in, api, m
     rows = re.compile(r'<tbody class="task[^"]*" data-id="([^"]+)"')
     assert rows.findall(again) == rows.findall(first) != []
     assert len(api.request_log) == 5
+
+
+def test_the_kept_presets_follow_the_query_string(signed_in, api):
+    def presets(params):
+        html = signed_in.get(URL, params).content.decode()
+        nav = re.search(r'<nav class="presets".*?</nav>', html, re.S).group()
+        return re.findall(r'<a class="preset" href="([^"]+)"( aria-current="true")?', nav)
+
+    today = presets({"range": "today"})
+    assert ("?range=today", ' aria-current="true"') in today
+    week = presets({"range": "this_week", "channel": "SALESMAN"})
+    assert ("?range=this_week&amp;channel=SALESMAN", ' aria-current="true"') in week
+    assert ("?range=today&amp;channel=SALESMAN", "") in week
+    assert presets({"range": "today"}) == today
+    # Overdue drops a status other than Pending, so that the preset never is an error.
+    completed = presets({"status": "COMPLETED"})
+    assert ("?range=overdue", "") in completed
