@@ -49,14 +49,18 @@ class FilterLinks:
     parameter name, and each link once per value.
     """
 
-    def __init__(self, request: HttpRequest) -> None:
-        self._params = {k: v for k, v in request.GET.items() if v != "" and k != "page"}
+    def __init__(self, request: HttpRequest, drop: str | None = "page") -> None:
+        # `drop`: the parameter a link leaves out unless it sets it (the page, by default).
+        self._params = {k: v for k, v in request.GET.items() if v != "" and k != drop}
+        # What the links depend on, in order: part of a rendered table's cache key.
+        self.key = tuple(self._params.items())
         self._around: dict[str, tuple[str, str]] = {}
         self._links: dict[tuple[str, str], str] = {}
 
     def __call__(self, name: str, value: str) -> str:
         link = self._links.get((name, value))
         if link is None:
+            value = str(value)
             before, after = self._around.get(name) or self._split(name)
             # As urlencode({name: value}), without building a dict and a list per link.
             pair = f"{quote_plus(name)}={quote_plus(value)}"
@@ -90,7 +94,20 @@ def humanize(value: str | None) -> str:
 
 def number(value: int) -> str:
     """A count with the language's thousands separator: '1,234' ('1 234' in Spanish)."""
-    return number_format(value, force_grouping=True)
+    # Django's number_format looks the language's formats up on every call (~30 µs);
+    # a page prints the same few counts (tabs, total) over and over.
+    numbers = _numbers()
+    text = numbers.get(value)
+    if text is None:
+        text = number_format(value, force_grouping=True)
+        if len(numbers) < 10_000:
+            numbers[value] = text
+    return text
+
+
+@l10n.per_language
+def _numbers() -> dict[int, str]:
+    return {}
 
 
 def plain(value: Any) -> str:
@@ -139,23 +156,26 @@ def relative(value: datetime | None, now: datetime, texts: dict | None = None) -
     """
     if value is None:
         return ""
+    texts = _relative_texts() if texts is None else texts
+    key = relative_key(value, now)
+    text = texts.get(key)
+    if text is None:
+        text = texts[key] = _relative_text(*key)
+    return text
+
+
+def relative_key(value: datetime, now: datetime) -> tuple[str, bool, int]:
+    """(unit, ahead, count): what `relative()` says, before it is put in words."""
     seconds = (value - now).total_seconds()
     ahead = seconds >= 0
     seconds = abs(seconds)
     if seconds < 60:
-        unit, count = "now", 0
-    elif seconds < 3600:
-        unit, count = "min", int(seconds // 60)
-    elif seconds < 86400:
-        unit, count = "h", int(seconds // 3600)
-    else:
-        unit, count = "day", int(seconds // 86400)
-    texts = _relative_texts() if texts is None else texts
-    key = (unit, ahead, count)
-    text = texts.get(key)
-    if text is None:
-        text = texts[key] = _relative_text(unit, ahead, count)
-    return text
+        return "now", ahead, 0
+    if seconds < 3600:
+        return "min", ahead, int(seconds // 60)
+    if seconds < 86400:
+        return "h", ahead, int(seconds // 3600)
+    return "day", ahead, int(seconds // 86400)
 
 
 @l10n.per_language
@@ -262,16 +282,15 @@ class RowFormatter:
         self.words = _row_words()
         self.relative_texts = _relative_texts()
         self.links = FilterLinks(request)
-
-    def rows(self, tasks) -> list[Row]:
-        return [self.row(task) for task in tasks]
+        self.today = now.astimezone(self.tz).date()
 
     def row(self, task) -> Row:
         row = Row(id=task.id, overdue=presenter.is_overdue(task, self.now))
         if task.scheduled_at is not None:
+            local = task.scheduled_at.astimezone(self.tz)
             row.scheduled_iso = task.scheduled_at.isoformat()
-            row.scheduled = self.short(task.scheduled_at)
-            row.scheduled_full = self.when(task.scheduled_at)
+            row.scheduled = self._short(local)
+            row.scheduled_full = self._when(local)
             row.relative = relative(task.scheduled_at, self.now, self.relative_texts)
             if ", " in row.scheduled:
                 # Another day: the date says enough in the row, "3 days ago" is a tooltip.
@@ -282,8 +301,9 @@ class RowFormatter:
         row.reason = presenter.reason_text(task) or EMPTY
         row.channel = task.channel or EMPTY
         row.state = presenter.lifecycle(task, self.now, self.codes)
-        row.operator = presenter.operator_name(task) or presenter.operator_id(task) or EMPTY
-        row.operator_id = presenter.operator_id(task) if presenter.operator_name(task) else ""
+        name, operator_id = presenter.operator_name(task), presenter.operator_id(task)
+        row.operator = name or operator_id or EMPTY
+        row.operator_id = operator_id if name else ""
         row.route = presenter.route_name(task) or presenter.route_code(task) or EMPTY
         self._result(task, row)
         row.facts = self.facts(task)
@@ -344,7 +364,9 @@ class RowFormatter:
         """As `day_time()`: 'Sun 29 Nov 2026, 09:00' in the viewer's zone and language."""
         if value is None:
             return EMPTY
-        local = value.astimezone(self.tz)
+        return self._when(value.astimezone(self.tz))
+
+    def _when(self, local: datetime) -> str:
         return (
             f"{self.weekdays[local.weekday()]} {local.day:02d} "
             f"{self.months[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
@@ -352,9 +374,11 @@ class RowFormatter:
 
     def short(self, value: datetime) -> str:
         """'09:41' today, else 'Sun 29 Nov, 09:41': as `clock()`, for the narrow columns."""
-        local = value.astimezone(self.tz)
-        if local.date() == self.now.astimezone(self.tz).date():
-            return f"{local:%H:%M}"
+        return self._short(value.astimezone(self.tz))
+
+    def _short(self, local: datetime) -> str:
+        if local.date() == self.today:
+            return f"{local.hour:02d}:{local.minute:02d}"
         return (
             f"{self.weekdays[local.weekday()]} {local.day:02d} "
             f"{self.months[local.month - 1]}, {local.hour:02d}:{local.minute:02d}"

@@ -81,7 +81,16 @@ def forget() -> None:
 @receiver(setting_changed)
 def _forget_on_change(*, setting: str, **kwargs: Any) -> None:
     # The catalogues Django reads may have changed with these (tests).
-    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
+    # Number formats too: formatting.number keeps what it printed per language.
+    if setting in (
+        "LANGUAGES",
+        "LANGUAGE_CODE",
+        "LOCALE_PATHS",
+        "FORMAT_MODULE_PATH",
+        "USE_THOUSAND_SEPARATOR",
+        "THOUSAND_SEPARATOR",
+        "NUMBER_GROUPING",
+    ):
         forget()
 
 

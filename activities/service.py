@@ -8,9 +8,11 @@ old stands in for the answer, marked as stale, instead of an error.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from . import api as client
 from .api import ApiError, TaskPage, TaskQuery
+from .recent import Recent
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ STATUS_TABS = (
 # Shared by all requests: tab counts are I/O-bound API calls made side by side.
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="activities")
 _encoder = msgspec.json.Encoder()
+# Pages read back from the cache, decoded, by `_version` (see `_load`).
+_decoded: Recent[TaskPage] = Recent(32)
 # Seconds by which the tabs' counts must be older than the list for the page to say so.
 COUNTS_AGE_SHOWN = 5
 
@@ -57,6 +62,9 @@ class Listing:
     age_seconds: int
     source: str  # "api", "cache", "stale" or "mirror" (the local copy, mirror/)
     error: ApiError | None = None  # why a stale copy (or the local copy) is shown
+    # Names this page of data ("" when it cannot be named): the rendered table of the
+    # same data is reused while it stays the same (activities/table_html.py).
+    version: str = ""
 
     @property
     def is_stale(self) -> bool:
@@ -65,8 +73,14 @@ class Listing:
 
 def cache_key(query: TaskQuery) -> str:
     """The cache key of a view: its normalised parameters, the API and its key."""
+    return _cache_key(query, settings.ACTIVITIES_API_BASE_URL, settings.ACTIVITIES_API_KEY)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cache_key(query: TaskQuery, base_url: str, api_key: str) -> str:
+    # A page asks for five keys (the list and four counts), the same on every view.
     params = urlencode(sorted(query.to_params().items()))
-    who = f"{settings.ACTIVITIES_API_BASE_URL}\n{settings.ACTIVITIES_API_KEY}"
+    who = f"{base_url}\n{api_key}"
     digest = hashlib.sha256(f"{who}\n{params}".encode()).hexdigest()[:32]
     return f"activities:tasks:v{CACHE_VERSION}:{digest}"
 
@@ -89,20 +103,24 @@ def list_tasks(
     fresh_for = settings.ACTIVITIES_CACHE_TTL if ttl is None else ttl
     if stored is not None and not refresh and now - stored[0] < fresh_for:
         _log(query, "hit")
-        return _listing(_load(stored), now, "cache")
+        version = _version(key, stored)
+        return _listing(_load(stored, version), now, "cache", version=version)
 
     try:
         page = client.list_tasks(query, cache="refresh" if refresh else "miss")
     except ApiError as exc:
         if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
             _log(query, "stale")
-            return _listing(_load(stored), now, "stale", exc)
+            return _listing(_load(stored, _version(key, stored)), now, "stale", exc)
         local = _from_local_copy(query, exc) if exc.stale_ok and local_copy else None
         if local is None:
             raise
         return local
-    cache.set(key, _store(now, page), timeout=settings.ACTIVITIES_STALE_TTL)
-    return _listing((now, page), now, "api")
+    stored = _store(now, page)
+    cache.set(key, stored, timeout=settings.ACTIVITIES_STALE_TTL)
+    version = _version(key, stored)
+    _decoded.get(version, lambda: page)  # the next view of it here decodes nothing
+    return _listing((now, page), now, "api", version=version)
 
 
 def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
@@ -112,12 +130,22 @@ def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
     return fetched_at, _encoder.encode(page)
 
 
-def _load(stored: tuple[float, bytes]) -> tuple[float, TaskPage]:
+def _version(key: str, stored: tuple[float, bytes]) -> str:
+    # The view, when it was fetched and a checksum of what was fetched: two answers
+    # never share a name, even under a clock that stands still (tests).
+    return f"{key}@{stored[0]!r}:{zlib.crc32(stored[1]):08x}"
+
+
+def _load(stored: tuple[float, bytes], version: str) -> tuple[float, TaskPage]:
+    # Decoded once per process: the records are immutable, and decoding a 100-task
+    # page was the largest part of a cached page's CPU once its table was kept.
     fetched_at, body = stored
-    return fetched_at, client.parse_page(body)
+    return fetched_at, _decoded.get(version, lambda: client.parse_page(body))
 
 
-def _listing(stored: tuple[float, TaskPage], now: float, source: str, error=None) -> Listing:
+def _listing(
+    stored: tuple[float, TaskPage], now: float, source: str, error=None, version: str = ""
+) -> Listing:
     fetched_at, page = stored
     return Listing(
         page=page,
@@ -125,6 +153,7 @@ def _listing(stored: tuple[float, TaskPage], now: float, source: str, error=None
         age_seconds=max(0, int(now - fetched_at)),
         source=source,
         error=error,
+        version=version,
     )
 
 
@@ -155,9 +184,9 @@ def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listin
     if client.circuit_open():
         # After an outage one call is let through to test the API: make it the list.
         listing = list_tasks(query, refresh=refresh)
-        others = {s: _submit(q, refresh) for s, q in count_queries.items()}
+        others = _start_counts(count_queries, refresh)
     else:
-        others = {s: _submit(q, refresh) for s, q in count_queries.items()}
+        others = _start_counts(count_queries, refresh)
         listing = list_tasks(query, refresh=refresh)
     if listing.source == "mirror":
         return listing, _local_counts(query, listing)
@@ -179,9 +208,9 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     """
     counts = Counts({status: listing.page.meta.total})
     oldest = listing.fetched_at
-    for other, future in others.items():
+    for other, pending in others.items():
         try:
-            found = future.result()
+            found = pending if isinstance(pending, Listing) else pending.result()
         except ApiError:
             counts[other] = None
         else:
@@ -191,6 +220,28 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     if (listing.fetched_at - oldest).total_seconds() >= COUNTS_AGE_SHOWN:
         counts.as_of = oldest
     return counts
+
+
+def _start_counts(queries: dict[str, TaskQuery], refresh: bool) -> dict:
+    """{status: its count's `Listing` when the cache has it fresh, else a future of it}.
+
+    Counts found in the cache are read here, in one cache round trip: handing them to
+    the thread pool cost more (thread switches under the GIL) than reading them.
+    """
+    if refresh:
+        return {status: _submit(q, refresh) for status, q in queries.items()}
+    keys = {status: cache_key(q) for status, q in queries.items()}
+    found = cache.get_many(list(keys.values()))
+    now = time.time()
+    started = {}
+    for status, q in queries.items():
+        stored = found.get(keys[status])
+        if stored is not None and now - stored[0] < settings.ACTIVITIES_COUNTS_TTL:
+            _log(q, "hit")
+            started[status] = _listing(_load(stored, _version(keys[status], stored)), now, "cache")
+        else:
+            started[status] = _submit(q, refresh)
+    return started
 
 
 def _submit(query: TaskQuery, refresh: bool):

@@ -25,6 +25,7 @@ from .forms import TaskFilterForm
 from .paging import Pager
 from .ranges import RANGE_TOKENS, token_label
 from .saved_views import default_view_url, sidebar_context
+from .table_html import tables
 
 TEMPLATE = "activities/task_list.html"
 
@@ -60,7 +61,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     except api.ApiError as exc:
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
     ctx.update(
-        rows=RowFormatter(request, ctx["now"]).rows(listing.page.tasks),
+        rows=tables.rows(listing.version, RowFormatter(request, ctx["now"]), listing.page.tasks),
         listing=listing,
         counts=counts,
         page=listing.page,

@@ -7,12 +7,15 @@ from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.backends.utils import csrf_input
 from django.urls import clear_url_caches, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
-from jinja2 import Environment
+from jinja2 import Environment, pass_environment
 from jinja2.compiler import CodeGenerator
+from markupsafe import Markup
 
 from activities import formatting, widgets
+from activities.recent import Recent
 from team import names as team_names
 
 
@@ -72,6 +75,71 @@ class _Environment(Environment):
     escape_output = staticmethod(escape_output)
 
 
+class _CsrfInput:
+    """`{{ csrf_input }}`, masked once per page instead of once per form printed.
+
+    Django's Jinja2 backend makes it a lazy string that builds a newly masked token
+    each time it is printed (32 random characters, then the mask): four forms a page.
+    One masked token per response is what the BREACH mitigation needs.
+    """
+
+    def __init__(self, request) -> None:
+        self._request = request
+        self._html: str | None = None
+
+    def __html__(self) -> str:
+        if self._html is None:
+            self._html = csrf_input(self._request)
+        return self._html
+
+    __str__ = __html__
+
+
+def csrf_once(request) -> dict:
+    """A context processor (settings.TEMPLATES): `csrf_input` built once per page."""
+    return {"csrf_input": _CsrfInput(request)}
+
+
+_filter_fields: Recent[Markup] = Recent(256)
+
+
+@pass_environment
+def filter_fields(env: Environment, form) -> Markup:
+    """The filter bar's fields for `form` (activities/_filter_fields.html).
+
+    Without errors they depend only on the language, the submitted values and the
+    channels offered, so each combination is drawn once per process: the nine
+    controls were the costliest part of a page's header.
+    """
+
+    def render() -> Markup:
+        html = env.get_template("activities/_filter_fields.html").render(form=form)
+        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
+
+    if form.errors:
+        return render()
+    data = tuple(form.data.items())
+    key = (translation.get_language(), data, tuple(form.fields["channel"].choices))
+    return _filter_fields.get(key, render)
+
+
+_presets: Recent[Markup] = Recent(256)
+
+
+@pass_environment
+def presets(env: Environment, request, form) -> Markup:
+    """The date presets' links (activities/_presets.html), drawn once per language and
+    query string: each link re-encodes the whole query string."""
+
+    def render() -> Markup:
+        html = env.get_template("activities/_presets.html").render(request=request, form=form)
+        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
+
+    query = tuple((name, tuple(values)) for name, values in request.GET.lists())
+    key = (translation.get_language(), query, form.data.get("range"))
+    return _presets.get(key, render)
+
+
 def environment(**options) -> Environment:
     # Django's Jinja2 backend passes autoescape=True in options.
     extensions = [*options.pop("extensions", []), "jinja2.ext.i18n"]
@@ -83,8 +151,12 @@ def environment(**options) -> Environment:
         static=staticfiles_storage.url,
         url=url,
         querystring=formatting.querystring,
+        # querystring(request, page=n) for every page link, the rest encoded once.
+        page_links=lambda request: formatting.FilterLinks(request, drop=None),
         control=widgets.control,
         page_title=formatting.page_title,
+        filter_fields=filter_fields,
+        presets=presets,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
         team_datalists=team_names.datalists,

@@ -190,6 +190,8 @@ TEMPLATES = [
             "context_processors": [
                 "django.contrib.messages.context_processors.messages",
                 "activities.timezones.context_processor",
+                # After Django's own: one masked CSRF token per page, not one per form.
+                "dashboard.jinja2.csrf_once",
             ],
         },
     },

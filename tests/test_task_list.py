@@ -363,6 +363,10 @@ def test_filter_links_match_querystring_for_every_position():
         ("external_commerce_id", "COM 2&3"),
     ]:
         assert links(name, value) == querystring(request, **{name: value, "page": None})
+    # The page links keep every parameter and the page's place in the query string.
+    pages = FilterLinks(request, drop=None)
+    for number in (1, 2, 17):
+        assert pages("page", number) == querystring(request, page=number)
 
 
 def test_a_missing_page_has_the_dashboards_look_in_debug_runs_too(signed_in, settings):
