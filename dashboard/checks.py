@@ -10,6 +10,7 @@ checked; the tests run no system checks unless they ask for them.
 from __future__ import annotations
 
 import gettext as gettext_module
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
@@ -25,29 +26,44 @@ from django.utils.translation import to_locale
 TAG = "dashboard"
 # The language the templates and code are written in: it needs no catalogue.
 SOURCE_LANGUAGE = "en"
+SIGNING_KEY_HINT = (
+    "Set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
+    "every instance."
+)
 
 
-@register(TAG)
-def check_secret_key(app_configs, **kwargs) -> list[Error]:
-    if settings.DEBUG or settings.SECRET_KEY != settings.DEVELOPMENT_SECRET_KEY:
+def production_check(check: Callable[[], list[Error]]) -> Callable[..., list[Error]]:
+    """Register `check` as a system check that runs in production only (DEBUG off)."""
+
+    def run(app_configs, **kwargs) -> list[Error]:
+        return [] if settings.DEBUG else check()
+
+    # Named like the check, without functools.wraps: Django reads the signature through
+    # __wrapped__ and wants the (app_configs, **kwargs) one.
+    run.__name__, run.__qualname__, run.__doc__ = check.__name__, check.__qualname__, check.__doc__
+    return register(TAG)(run)
+
+
+@production_check
+def check_secret_key() -> list[Error]:
+    if settings.SECRET_KEY != settings.DEVELOPMENT_SECRET_KEY:
         return []
     return [
         Error(
             "DJANGO_SECRET_KEY is not set, so the dashboard would sign sessions with the "
             "development key that anyone can read in its source.",
-            hint="Set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
-            "every instance. (DJANGO_DEBUG=true is for development only.)",
+            hint=f"{SIGNING_KEY_HINT} (DJANGO_DEBUG=true is for development only.)",
             id="dashboard.E001",
         )
     ]
 
 
-@register(TAG)
-def check_secret_key_strength(app_configs, **kwargs) -> list[Error]:
+@production_check
+def check_secret_key_strength() -> list[Error]:
     """Django's own W009 test of the key, as an Error: a warning would still serve."""
     key = settings.SECRET_KEY
-    if settings.DEBUG or key == settings.DEVELOPMENT_SECRET_KEY:
+    if key == settings.DEVELOPMENT_SECRET_KEY:
         return []  # E001 already refuses the development key
     if (
         len(key) >= SECRET_KEY_MIN_LENGTH
@@ -60,19 +76,15 @@ def check_secret_key_strength(app_configs, **kwargs) -> list[Error]:
             f"DJANGO_SECRET_KEY is too weak to sign sessions: it needs at least "
             f"{SECRET_KEY_MIN_LENGTH} characters, {SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them "
             f"different, and must not start with {SECRET_KEY_INSECURE_PREFIX!r}.",
-            hint="Set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))', the same on "
-            "every instance.",
+            hint=SIGNING_KEY_HINT,
             id="dashboard.E006",
         )
     ]
 
 
-@register(TAG)
-def check_compiled_translations(app_configs, **kwargs) -> list[Error]:
+@production_check
+def check_compiled_translations() -> list[Error]:
     """Each language offered has its compiled catalogue (English is the source)."""
-    if settings.DEBUG:
-        return []
     missing = [
         code
         for code, _name in settings.LANGUAGES
@@ -96,9 +108,9 @@ def check_compiled_translations(app_configs, **kwargs) -> list[Error]:
     ]
 
 
-@register(TAG)
-def check_allowed_hosts(app_configs, **kwargs) -> list[Error]:
-    if settings.DEBUG or settings.ALLOWED_HOSTS:
+@production_check
+def check_allowed_hosts() -> list[Error]:
+    if settings.ALLOWED_HOSTS:
         return []
     return [
         Error(
@@ -110,10 +122,8 @@ def check_allowed_hosts(app_configs, **kwargs) -> list[Error]:
     ]
 
 
-@register(TAG)
-def check_api_key(app_configs, **kwargs) -> list[Error]:
-    if settings.DEBUG:
-        return []
+@production_check
+def check_api_key() -> list[Error]:
     if (
         settings.ACTIVITIES_API_BASE_URL == settings.SANDBOX_URL
         and settings.ACTIVITIES_API_KEY == settings.SANDBOX_KEY
@@ -140,11 +150,11 @@ def check_api_key(app_configs, **kwargs) -> list[Error]:
     return []
 
 
-@register(TAG)
-def check_static_files_collected(app_configs, **kwargs) -> list[Error]:
+@production_check
+def check_static_files_collected() -> list[Error]:
     """The manifest storage refuses to name a file it has not collected: every page
     would fail. (Not tagged "staticfiles", so collectstatic itself still runs.)"""
-    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
+    if not isinstance(staticfiles_storage, ManifestFilesMixin):
         return []
     if staticfiles_storage.exists(staticfiles_storage.manifest_name):
         return []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
 
 from activities import api as client
+from activities.api import client as api_client
 from activities.exports.slots import export_slots
 from sandbox import DEMO_KEY, make_server
 
@@ -36,6 +38,22 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    _own_redis_database(settings, os.environ.get("PYTEST_XDIST_WORKER", ""))
+
+
+def _own_redis_database(settings, worker: str) -> None:
+    """Under pytest-xdist each worker uses a Redis database of its own (1, 2, ...).
+
+    Tests clear the cache (FLUSHDB) before and after each test; on a shared database one
+    worker would empty the cache, the sessions and the sign-in counts under another's
+    test. pytest-django already gives each worker its own test database.
+    """
+    cache_settings = settings.CACHES["default"]
+    if not worker.startswith("gw") or not cache_settings["BACKEND"].endswith("RedisCache"):
+        return
+    url = urlsplit(cache_settings["LOCATION"])
+    database = 1 + int(worker.removeprefix("gw"))
+    cache_settings["LOCATION"] = urlunsplit(url._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +114,25 @@ def _browser_tests_close_db(request):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _quick_backoff(monkeypatch):
+    """Retries back off a tenth as long as in production (0.02 s, 0.04 s, ... + jitter).
+
+    Still exponential, jittered and counted against the budget, so what the tests prove
+    holds; but a test whose API is down no longer waits 1.2 s of backoff to say so, and
+    no test measures the backoff itself.
+    """
+    production = api_client._retry
+
+    def quick(retries: int, retry_after_max: float):
+        retry = production(retries, retry_after_max)
+        return retry.new(
+            backoff_factor=retry.backoff_factor / 10, backoff_jitter=retry.backoff_jitter / 10
+        )
+
+    monkeypatch.setattr(api_client, "_retry", quick)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ an install speaks Spanish without a compile step; a test below fails when it is 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -405,8 +406,12 @@ def test_translations_add_no_markup():
                 assert char not in text or any(char in i for i in ids), (message.id, text)
 
 
-def _catalogued() -> set[tuple[str | None, str]]:
-    return {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalogue() if m.id}
+@functools.cache
+def _catalogued() -> frozenset[tuple[str | None, str]]:
+    # Read once a run: callers test each extracted string against it.
+    return frozenset(
+        (m.context, m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalogue() if m.id
+    )
 
 
 def _extracted(folder: str, method: str, options: dict) -> set[tuple[str | None, str, str]]:

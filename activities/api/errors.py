@@ -45,6 +45,8 @@ class ApiError(Exception):
         self.detail = detail
 
 
+# Boilerplate by design (`duplicates` lists the classes below as shape pairs): each only
+# fills in ApiError's attributes, and callers catch them by name, which a factory would hide.
 class ApiNotConfigured(ApiError):
     http_status = 503
     stale_ok = False
