@@ -217,6 +217,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Transactions take SQLite's write lock when they begin, waiting up to 20 s for it.
+    # Deferred ones (the default) fail at once with "database is locked" when a
+    # transaction that has read tries to write while another process writes: the syncer
+    # beside a second syncer waiting for its lease, or beside a sign-in.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis (CACHE_URL, else REDIS_URL) is what makes several instances one dashboard: the

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils import translation
 
 from activities import api as client
 from activities.api import client as api_client
@@ -39,6 +43,16 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     _own_redis_database(settings, os.environ.get("PYTEST_XDIST_WORKER", ""))
+    # Export slots are host-wide (locked files): each test process gets its own folder,
+    # so two xdist workers, or a demo running from this checkout, never take each
+    # other's slots.
+    settings.ACTIVITIES_EXPORT_LOCK_DIR = tempfile.mkdtemp(prefix="dashboard-test-exports-")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(django_settings, "ACTIVITIES_EXPORT_LOCK_DIR", "")
+    if "dashboard-test-exports-" in folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _own_redis_database(settings, worker: str) -> None:
@@ -137,7 +151,12 @@ def _quick_backoff(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _fresh_state():
-    """Each test starts with an empty response cache and a new client (closed circuit)."""
+    """Each test starts with an empty response cache and a new client (closed circuit).
+
+    And in the default language: a request through the test client leaves its language
+    active in the thread, which the next test in the same process would inherit.
+    """
+    translation.activate(django_settings.LANGUAGE_CODE)
     cache.clear()
     client.get_client.cache_clear()
     # A test may leave a download unread, which a WSGI server would have closed.
