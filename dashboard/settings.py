@@ -117,12 +117,17 @@ ACTIVITIES_EXPORT_MAX_ROWS = env_int("ACTIVITIES_EXPORT_MAX_ROWS", 50_000, minim
 ACTIVITIES_EXPORT_SLOTS = env_int("ACTIVITIES_EXPORT_SLOTS", 2, minimum=1)
 # Exports running at once on the whole host (every gunicorn worker), one per user; 0: no
 # host-wide limit. Locked files in ACTIVITIES_EXPORT_LOCK_DIR (empty: one folder per
-# installation in the system's temporary folder).
-ACTIVITIES_EXPORT_HOST_SLOTS = env_int("ACTIVITIES_EXPORT_HOST_SLOTS", 2, minimum=0)
+# installation in the system's temporary folder). By default one per two cores this
+# process may use: an export keeps a core busy, and the pages keep the other half.
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+ACTIVITIES_EXPORT_HOST_SLOTS = env_int(
+    "ACTIVITIES_EXPORT_HOST_SLOTS", max(1, (_CORES or 2) // 2), minimum=0
+)
 ACTIVITIES_EXPORT_LOCK_DIR = env_str("ACTIVITIES_EXPORT_LOCK_DIR", "")
 # The share of one core an export's formatting may use: after each page of rows it
-# sleeps in proportion to the CPU time it spent, so the pages keep a core (1: no pause).
-ACTIVITIES_EXPORT_CPU_SHARE = env_float("ACTIVITIES_EXPORT_CPU_SHARE", 0.75)
+# sleeps in proportion to the CPU time it spent (1: no pause, the default; the host
+# slots above already leave the pages half the cores).
+ACTIVITIES_EXPORT_CPU_SHARE = env_float("ACTIVITIES_EXPORT_CPU_SHARE", 1.0)
 if not 0 < ACTIVITIES_EXPORT_CPU_SHARE <= 1:
     raise ImproperlyConfigured("ACTIVITIES_EXPORT_CPU_SHARE must be above 0 and at most 1.")
 
