@@ -11,7 +11,7 @@ from activities import api as client
 from activities.api import TaskQuery
 from sandbox import DEMO_KEY
 
-from .helpers import FakeClock
+from .helpers import FakeClock, wait_until
 
 URL = "/tasks/"
 
@@ -188,22 +188,26 @@ def test_with_the_api_returning_503_a_page_shows_its_older_copy(signed_in, fault
 # --- The circuit breaker ------------------------------------------------------------
 
 
-def breaker_on(clock, *, threshold: int, cooldown: float) -> None:
+def breaker_on(clock, *, threshold: int, cooldown: float) -> client.CircuitBreaker:
     """Give the pages' client a breaker that reads `clock`: the cool-down passes at once."""
     breaker = client.CircuitBreaker(threshold=threshold, cooldown=cooldown, clock=clock)
     client.get_client("pages").breaker = breaker
+    return breaker
 
 
 def test_the_circuit_opens_fails_fast_and_closes_after_the_cool_down(signed_in, faulty, settings):
     settings.ACTIVITIES_API_RETRIES = 0
     clock = FakeClock()
-    breaker_on(clock, threshold=3, cooldown=30)
+    breaker = breaker_on(clock, threshold=3, cooldown=30)
     faulty.set_fault("hang", delay=5)
     # One page view makes five calls (the list and four tab counts), all timing out.
     assert signed_in.get(URL).status_code == 504
     assert len(faulty.request_log) >= 3
 
     calls = len(faulty.request_log)
+    # The page answers when its list call times out; the tab counts' calls time out a
+    # moment later in the background. Each of them counts once it has.
+    assert wait_until(lambda: breaker.failures >= calls)
     response, took = timed_get(signed_in, URL, {"page": "2"})
     assert response.status_code == 503
     assert "giving it a short rest" in response.content.decode()

@@ -194,3 +194,9 @@ class CircuitBreaker:
     def is_open(self) -> bool:
         with self._lock:
             return self._opened_at is not None
+
+    @property
+    def failures(self) -> int:
+        """Consecutive failures recorded so far (0 after a success)."""
+        with self._lock:
+            return self._failures
