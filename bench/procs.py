@@ -12,13 +12,16 @@ Import it as `from bench.procs import ...` with the repository root on `sys.path
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
 import subprocess  # nosec B404 (our own interpreter with fixed arguments)
 import sys
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # every server these tools start listens on loopback only
@@ -41,6 +44,46 @@ def manage(env: dict[str, str], *args: str) -> None:
     )
     if done.returncode != 0:
         raise Failed(f"manage.py {args[0]} failed:\n{done.stdout}{done.stderr}")
+
+
+def request(
+    port: int, method: str, path: str, cookies: dict[str, str], form: dict | None = None
+) -> tuple[int, dict[str, str], str]:
+    """One request to 127.0.0.1:`port` as a browser would send it: `cookies` go along and
+    Set-Cookie lands in them. Its status, headers and text."""
+    headers = {"Host": HOST}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    body = None
+    if form is not None:
+        body = urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                cookies[name] = morsel.value
+        return response.status, dict(response.getheaders()), text
+    finally:
+        connection.close()
+
+
+def wait_for(
+    port: int, path: str, process: subprocess.Popen, log: Path, timeout: float = 90
+) -> None:
+    """Until `path` answers 200 on `port`; `Failed` if `process` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise Failed(f"a server on port {port} exited:\n{log_tail(log, 25)}")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            if request(port, "GET", path, {})[0] == 200:
+                return
+        time.sleep(0.2)
+    raise Failed(f"nothing answered on port {port} within {timeout:.0f} s:\n{log_tail(log, 25)}")
 
 
 def free_port() -> int:

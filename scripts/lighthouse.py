@@ -18,24 +18,18 @@ Every process it starts is stopped before it exits; every request goes to 127.0.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
 import json
 import os
 import re
 import secrets
 import shutil
-import subprocess  # nosec B404
 import sys
 import tempfile
-import time
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as python scripts/lighthouse.py: only scripts/ is on the path
-from bench.procs import Failed, Processes, free_port, log_tail, manage  # noqa: E402
+from bench.procs import Failed, Processes, free_port, log_tail, manage, request, wait_for  # noqa: E402
 
 HOST = "127.0.0.1"
 USERNAME = "lighthouse"
@@ -50,42 +44,6 @@ from activities.access import GROUP
 user = User.objects.create_user(os.environ["LH_USER"], password=os.environ["LH_PASSWORD"])
 user.groups.add(Group.objects.get(name=GROUP))
 """
-
-
-def request(
-    port: int, method: str, path: str, cookies: dict[str, str], form: dict | None = None
-) -> tuple[int, str]:
-    """One request as a browser would send it; Set-Cookie lands in `cookies`."""
-    headers = {"Host": HOST}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = None
-    if form is not None:
-        body = urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    connection = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", errors="replace")
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                cookies[name] = morsel.value
-        return response.status, text
-    finally:
-        connection.close()
-
-
-def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failed(f"a server on port {port} exited:\n{log_tail(log, 25)}")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            if request(port, "GET", path, {})[0] == 200:
-                return
-        time.sleep(0.2)
-    raise Failed(f"nothing answered on port {port} within 90 s:\n{log_tail(log, 25)}")
 
 
 def django_env(workdir: Path, sandbox: int, password: str) -> dict[str, str]:
@@ -135,15 +93,15 @@ def start_servers(procs: Processes, workdir: Path, password: str) -> int:
 def sign_in(port: int, password: str) -> dict[str, str]:
     """The cookies of a signed-in browser (session, CSRF, and the time zone chosen)."""
     cookies: dict[str, str] = {}
-    status, html = request(port, "GET", "/accounts/login/", cookies)
+    status, _, html = request(port, "GET", "/accounts/login/", cookies)
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     if status != 200 or not match:
         raise Failed(f"the login page answered {status} without a form")
     form = {"csrfmiddlewaretoken": match.group(1), "username": USERNAME, "password": password}
-    status, _ = request(port, "POST", "/accounts/login/", cookies, form)
+    status, _, _ = request(port, "POST", "/accounts/login/", cookies, form)
     if status != 302 or "sessionid" not in cookies:
         raise Failed(f"signing in answered {status}, not a redirect with a session")
-    status, _ = request(port, "GET", PAGE, cookies)
+    status, _, _ = request(port, "GET", PAGE, cookies)
     if status != 200:
         raise Failed(f"{PAGE} answered {status} to the signed-in session")
     return cookies

@@ -28,17 +28,22 @@ import os
 import re
 import secrets
 import shutil
-import subprocess  # nosec B404
 import sys
 import tempfile
 import time
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as python scripts/scaleout.py: only scripts/ is on the path
-from bench.procs import Failed, Processes, free_port, log_tail, manage  # noqa: E402
+from bench.procs import (  # noqa: E402
+    Failed,
+    Processes,
+    free_port,
+    manage,
+    request,
+    wait_for,
+)
 
 HOST = "127.0.0.1"
 USERNAME = "scaleout"
@@ -56,24 +61,6 @@ user.saved_views.all().delete()
 """
 
 
-def wait_for(port: int, path: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise Failed(f"a server on port {port} exited:\n{log_tail(log, 25)}")
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    raise Failed(f"nothing answered on port {port} within 60 s:\n{log_tail(log, 25)}")
-
-
 class Browser:
     """One browser's cookies, sent to every port of 127.0.0.1 as a browser would."""
 
@@ -83,24 +70,7 @@ class Browser:
     def request(
         self, port: int, method: str, path: str, form: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], str]:
-        headers = {"Host": HOST}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(HOST, port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", errors="replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                for name, morsel in SimpleCookie(header).items():
-                    self.cookies[name] = morsel.value
-            return response.status, dict(response.getheaders()), text
-        finally:
-            connection.close()
+        return request(port, method, path, self.cookies, form)
 
     def csrf_token(self, port: int, path: str) -> str:
         status, _, html = self.request(port, "GET", path)
