@@ -124,14 +124,26 @@ def plain(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+class Clock:
+    """`clock` for a whole table: the time zone and today looked up once, not per cell
+    (each lookup reads the clock and the request's zone)."""
+
+    def __init__(self) -> None:
+        self.tz = timezone.get_current_timezone()
+        self.today = timezone.localdate()
+
+    def __call__(self, value: datetime | None) -> str:
+        if value is None:
+            return EMPTY
+        local = value.astimezone(self.tz)
+        if local.date() == self.today:
+            return f"{local:%H:%M}"
+        return l10n.short_day_time(local)
+
+
 def clock(value: datetime | None) -> str:
     """'09:41' in the current time zone, with the date when it is not today."""
-    if value is None:
-        return EMPTY
-    local = timezone.localtime(value)
-    if local.date() == timezone.localdate():
-        return f"{local:%H:%M}"
-    return l10n.short_day_time(local)
+    return Clock()(value)
 
 
 def age(seconds: int) -> str:

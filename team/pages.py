@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from activities import l10n, ranges
+from activities.formatting import Clock
 from mirror.freshness import coverage, window
 from mirror.models import TaskRecord
 
-from . import charts, stats, tables
+from . import charts, stats
 from .filters import NONE_KEY, TeamFilterSet, chips, within
 from .links import NumberLinks
 
@@ -264,7 +265,7 @@ def operator_timeline(queryset: QuerySet, fs: TeamFilterSet, *, now: datetime) -
         "height": height,
         "axis": charts.axis(fs.period, tz),
         "now_x": charts.timeline_x(now, fs.period),
-        "marks": charts.timeline_marks(lanes, tables.Clock()),
+        "marks": charts.timeline_marks(lanes, Clock()),
         "cut": len(rows) == TIMELINE_MAX,
     }
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext
 from markupsafe import Markup
 
-from activities import l10n
-from activities.formatting import humanize, number
+from activities.formatting import Clock, humanize, number
 from dashboard.jinja2 import escape_output as escape  # C escaping of a str, no Markup
 from dashboard.jinja2 import url
 
@@ -110,23 +108,6 @@ def _routes(codes: list[str], cache: dict[str, str], links) -> Markup:
             html = cache[code] = f'<a class="code" href="{href}">{escape(code)}</a>'
         parts.append(html)
     return Markup(", ".join(parts))  # noqa: S704 (escaped links and codes)  # nosec B704
-
-
-class Clock:
-    """`activities.formatting.clock` for a whole table: today and the time zone looked
-    up once, not per cell (each lookup reads the clock and the request's zone)."""
-
-    def __init__(self) -> None:
-        self.tz = timezone.get_current_timezone()
-        self.today = timezone.localdate()
-
-    def __call__(self, value: datetime | None) -> str:
-        if value is None:
-            return EMPTY
-        local = value.astimezone(self.tz)
-        if local.date() == self.today:
-            return f"{local:%H:%M}"
-        return l10n.short_day_time(local)
 
 
 LATE_ROW = '<tr class="is-overdue">'
