@@ -96,6 +96,29 @@ def test_production_is_the_default_and_is_served_over_https(load_settings):
     )
 
 
+@pytest.mark.parametrize(("cores", "slots"), [(1, 1), (2, 1), (3, 1), (8, 4)])
+def test_the_host_runs_one_export_per_two_cores_by_default(
+    load_settings, monkeypatch, cores, slots
+):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    s = load_settings()
+
+    assert s["ACTIVITIES_EXPORT_HOST_SLOTS"] == slots
+    assert s["ACTIVITIES_EXPORT_CPU_SHARE"] == 1.0
+    assert load_settings(ACTIVITIES_EXPORT_HOST_SLOTS="0")["ACTIVITIES_EXPORT_HOST_SLOTS"] == 0
+
+
+def test_sqlite_transactions_wait_for_the_write_lock_instead_of_failing(load_settings):
+    options = load_settings(DATABASE_URL="sqlite:////tmp/x.sqlite3")["DATABASES"]["default"][
+        "OPTIONS"
+    ]
+
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] == 20
+    postgres = load_settings(DATABASE_URL="postgres://u:p@127.0.0.1:5432/db")
+    assert "transaction_mode" not in postgres["DATABASES"]["default"].get("OPTIONS", {})
+
+
 def test_djangos_https_switch_turns_https_off_for_plain_http_runs(load_settings):
     s = load_settings(DJANGO_HTTPS="false")
 
