@@ -10,23 +10,26 @@ Definitions (README, "Team overview"): `completed`, `cancelled`, `in_progress`,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from django.db import connections
 from django.db.models import (
     Count,
     Max,
     Q,
     QuerySet,
+    Value,
 )
 
 from activities import ranges
-from mirror.records import slot_start
+from mirror.records import SLOT_SECONDS, slot_start
 
-# What each count counts: every task the pages count has a `scheduled_at` in the period,
-# so counting it equals counting rows, and unlike `id` (a text key) it is in the index
-# the indexes that cover the team pages' queries (mirror.models), so that they
-# answer without reading the rows.
-COUNTED = "scheduled_at"
+# What each count counts: rows. Every query here is limited to a period of
+# `scheduled_at` (tasks without one belong to none), and counting a constant reads no
+# column at all: about a quarter cheaper per row on SQLite than counting
+# `scheduled_at`, and nothing beyond the covering indexes (mirror.models), unlike
+# `id`. (`Count("*")` would do the same, but Django refuses it with a filter.)
+COUNTED = Value(1)
 COUNT_NAMES = (
     "tasks",
     "completed",
@@ -203,32 +206,92 @@ def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime
     its own instant here, so DST days and :30/:45 offsets fall in the right bucket.
     """
     done = Q(status="COMPLETED")
-    known = Q(status__in=("COMPLETED", "PENDING", "IN_PROGRESS", "CANCELLED"))
-    rows = (
+    # Seven plain counts per quarter-hour: "completed, other result" and "other" are
+    # what is left of the completed and of all tasks, folded below, rather than two
+    # negated conditions for the database to evaluate on every row.
+    grouped = (
         queryset.order_by()
         .values("scheduled_slot")
         .annotate(
+            n=Count(COUNTED),
+            completed=Count(COUNTED, filter=done),
             completed_effective=Count(COUNTED, filter=done & Q(result_status="EFFECTIVE")),
             completed_not_effective=Count(COUNTED, filter=done & Q(result_status="NOT_EFFECTIVE")),
-            completed_other=Count(
-                COUNTED, filter=done & ~Q(result_status__in=("EFFECTIVE", "NOT_EFFECTIVE"))
-            ),
             pending=Count(COUNTED, filter=Q(status="PENDING")),
             in_progress=Count(COUNTED, filter=Q(status="IN_PROGRESS")),
             cancelled=Count(COUNTED, filter=Q(status="CANCELLED")),
-            other=Count(COUNTED, filter=~known | Q(status__isnull=True)),
         )
         .order_by("scheduled_slot")
+        .values_list(
+            "scheduled_slot",
+            "n",
+            "completed",
+            "completed_effective",
+            "completed_not_effective",
+            "pending",
+            "in_progress",
+            "cancelled",
+        )
     )
-    buckets: dict[datetime, dict[str, int]] = {}
-    for row in rows:
-        start = _bucket(row.pop("scheduled_slot"), tz, hourly)
+    buckets: dict[datetime, list[int]] = {}
+    bucket_of = _Buckets(tz, hourly)
+    for slot, n, completed, effective, not_effective, pending, in_progress, cancelled in _rows(
+        grouped
+    ):
+        start = bucket_of(slot)
         if start is None:
             continue
-        into = buckets.setdefault(start, dict.fromkeys(OUTCOMES, 0))
-        for outcome in OUTCOMES:
-            into[outcome] += row[outcome]
-    return buckets
+        into = buckets.get(start)
+        if into is None:
+            into = buckets[start] = [0] * len(OUTCOMES)
+        into[0] += effective
+        into[1] += not_effective
+        into[2] += completed - effective - not_effective
+        into[3] += pending
+        into[4] += in_progress
+        into[5] += cancelled
+        into[6] += n - completed - pending - in_progress - cancelled
+    return {start: dict(zip(OUTCOMES, counts, strict=True)) for start, counts in buckets.items()}
+
+
+def _rows(queryset: QuerySet) -> list[tuple]:
+    """A `values_list` queryset's rows as the database gives them: the SQL Django
+    compiles, without its per-row conversion (about 10 µs a row: a month's chart has
+    up to 2,880 quarter-hours). Only for columns whose database value is the Python
+    one (integers and text)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _Buckets:
+    """`_bucket` for slots in ascending order: a day's bucket is computed once and kept
+    for the following slots up to the next local midnight (a month's chart asks for up
+    to 2,880 slots and 30 days), hours one by one (a day has at most 96 slots)."""
+
+    def __init__(self, tz: tzinfo, hourly: bool) -> None:
+        self.tz, self.hourly = tz, hourly
+        self.start: datetime | None = None
+        self.low = self.high = 0  # the slots [low, high) of the day `start` begins
+
+    def __call__(self, slot: int | None) -> datetime | None:
+        if slot is None or self.hourly:
+            return _bucket(slot, self.tz, self.hourly)
+        if not self.low <= slot < self.high:
+            self.start = _bucket(slot, self.tz, False)
+            local_day = self.start.astimezone(self.tz).date()
+            following = ranges.start_of_day(local_day + timedelta(days=1), self.tz)
+            # Kept only while the offset is the same at both ends of the day: a clock
+            # going back across midnight would put a slot before `following` on the
+            # day before, so such a day is computed slot by slot.
+            last = _slot_ceiling(following) - 1
+            steady = (
+                self.start.astimezone(self.tz).utcoffset()
+                == slot_start(last).astimezone(self.tz).utcoffset()
+            )
+            self.low, self.high = (slot, last + 1) if steady else (0, 0)
+        return self.start
 
 
 def _bucket(slot: int | None, tz: tzinfo, hourly: bool) -> datetime | None:
@@ -241,6 +304,11 @@ def _bucket(slot: int | None, tz: tzinfo, hourly: bool) -> datetime | None:
     if hourly:
         return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
     return ranges.start_of_day(local.date(), tz)
+
+
+def _slot_ceiling(moment: datetime) -> int:
+    """The first slot that starts at or after `moment`."""
+    return -int(-moment.timestamp() // SLOT_SECONDS)
 
 
 def by_operator(
