@@ -133,9 +133,8 @@ def main() -> int:
     rows = []
     today = timezone.localdate()
     month = f"scheduled_from={today - timedelta(days=29)}&scheduled_to={today}"
-    operator = "OP-7"
-    if like_run:  # one copy for the three pages, as bench/run.py has
-        operator = _fill_like_run(5_000, 60_000)
+    operator = _fill_like_run(5_000, 60_000) if like_run else "OP-7"  # one copy, as run.py
+    if like_run:
         _analyze(connection)
     for count, days, path, target in (
         (5_000, 1, "/team/?range=today" if like_run else "/team/", 50),
@@ -150,8 +149,8 @@ def main() -> int:
         met = "yes" if median < target else "no"
         rows.append(f"| `{path}`, {count:,} tasks over {days} days | median {median:.0f} ms "
                     f"| {cpu:.0f} ms | < {target} ms | {met} |")  # fmt: skip
-    copy = "bench/run.py's" if like_run else "synthetic"
-    print(f"Database: {connection.vendor}, {copy} copy. Load average: {os.getloadavg()[0]:.2f}.\n")
+    copy = "bench/run.py's copy" if like_run else "synthetic copy"
+    print(f"Database: {connection.vendor}, {copy}. Load: {os.getloadavg()[0]:.2f}.\n")
     print("| Measurement | Result | CPU (this process) | Target | Met? |\n|---|---|---|---|---|")
     print("\n".join(rows))
     return 0

@@ -233,11 +233,36 @@ def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime
     quarter-hour (`scheduled_slot`); each quarter-hour's local hour or day comes from
     its own instant here, so DST days and :30/:45 offsets fall in the right bucket.
     """
+    grouped = _per_slot(queryset)
+    buckets: dict[datetime, list[int]] = {}
+    bucket_of = _Buckets(tz, hourly)
+    for slot, n, completed, effective, not_effective, pending, in_progress, cancelled in _rows(
+        grouped
+    ):
+        start = bucket_of(slot)
+        if start is None:
+            continue
+        into = buckets.get(start)
+        if into is None:
+            into = buckets[start] = [0] * len(OUTCOMES)
+        into[0] += effective
+        into[1] += not_effective
+        into[2] += completed - effective - not_effective
+        into[3] += pending
+        into[4] += in_progress
+        into[5] += cancelled
+        into[6] += n - completed - pending - in_progress - cancelled
+    return {start: dict(zip(OUTCOMES, counts, strict=True)) for start, counts in buckets.items()}
+
+
+def _per_slot(queryset: QuerySet) -> QuerySet:
+    """The chart's query: per quarter-hour, all tasks, the completed, the completed
+    effective and not effective, the pending, in progress and cancelled."""
     done = ("status", "=", "COMPLETED")
     # Seven plain counts per quarter-hour: "completed, other result" and "other" are
-    # what is left of the completed and of all tasks, folded below, rather than two
+    # what is left of the completed and of all tasks, folded in `by_outcome`, rather than two
     # negated conditions for the database to evaluate on every row.
-    grouped = (
+    return (
         queryset.order_by()
         .values("scheduled_slot")
         .annotate(
@@ -261,25 +286,6 @@ def by_outcome(queryset: QuerySet, *, tz: tzinfo, hourly: bool) -> dict[datetime
             "cancelled",
         )
     )
-    buckets: dict[datetime, list[int]] = {}
-    bucket_of = _Buckets(tz, hourly)
-    for slot, n, completed, effective, not_effective, pending, in_progress, cancelled in _rows(
-        grouped
-    ):
-        start = bucket_of(slot)
-        if start is None:
-            continue
-        into = buckets.get(start)
-        if into is None:
-            into = buckets[start] = [0] * len(OUTCOMES)
-        into[0] += effective
-        into[1] += not_effective
-        into[2] += completed - effective - not_effective
-        into[3] += pending
-        into[4] += in_progress
-        into[5] += cancelled
-        into[6] += n - completed - pending - in_progress - cancelled
-    return {start: dict(zip(OUTCOMES, counts, strict=True)) for start, counts in buckets.items()}
 
 
 def _rows(queryset: QuerySet) -> list[tuple]:
