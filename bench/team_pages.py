@@ -2,10 +2,16 @@
 
     .venv/bin/python bench/team_pages.py            # SQLite in a temporary folder
     DATABASE_URL=postgres://... .venv/bin/python bench/team_pages.py   # an empty PostgreSQL
+    .venv/bin/python bench/team_pages.py --copy run  # bench/run.py's copy instead
 
 It fills the copy (TaskRecord rows as a sync writes them), then times the pages with
 Django's test client: the database and the rendering, without gunicorn or the network.
 Prints a Markdown table with each figure beside its target (issue "The team overview").
+
+`--copy synthetic` (the default): 60 operators x 25 routes, every operator on every
+route. `--copy run`: bench/run.py's own fill (sandbox tasks mapped by the syncer's
+code: 15 operators, 8 routes), the copy its team rows are measured on. Either way the
+copy gets the statistics the syncer leaves (mirror.sync.refresh_statistics).
 """
 
 from __future__ import annotations
@@ -81,13 +87,37 @@ def _setup() -> None:
 
 
 def _analyze(connection) -> None:
-    """Table statistics (and PostgreSQL's visibility map), as autovacuum keeps them on a
-    copy the syncer fills over hours: without them the planner guesses on fresh rows."""
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    """Table statistics as the syncer leaves them after a run (mirror.sync), and on
+    PostgreSQL the visibility map autovacuum keeps on a copy the syncer fills over hours:
+    without them the planner guesses on fresh rows."""
+    from mirror.models import TaskRecord
+    from mirror.sync import refresh_statistics
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE mirror_taskrecord")
+    refresh_statistics(upserted=TaskRecord.objects.count())
+
+
+def _fill_like_run(day: int, month: int) -> str:
+    """bench/run.py's fill (its FILL_COPY script, run here): the busiest operator today."""
+    import contextlib
+    import io
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    os.environ["BENCH_DAY"], os.environ["BENCH_MONTH"] = str(day), str(month)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(run.FILL_COPY, {"__name__": "bench_fill"})  # noqa: S102  # nosec B102 (our own script)
+    return printed.getvalue().split("BENCH_OPERATOR=")[1].split()[0]
 
 
 def main() -> int:
+    like_run = sys.argv[1:] == ["--copy", "run"]
+    if sys.argv[1:] not in ([], ["--copy", "run"], ["--copy", "synthetic"]):
+        raise SystemExit("usage: bench/team_pages.py [--copy synthetic|run]")
     _setup()
     from django.contrib.auth.models import Permission, User
     from django.db import connection
@@ -103,12 +133,15 @@ def main() -> int:
     rows = []
     today = timezone.localdate()
     month = f"scheduled_from={today - timedelta(days=29)}&scheduled_to={today}"
+    operator = _fill_like_run(5_000, 60_000) if like_run else "OP-7"  # one copy, as run.py
+    if like_run:
+        _analyze(connection)
     for count, days, path, target in (
-        (5_000, 1, "/team/", 50),
+        (5_000, 1, "/team/?range=today" if like_run else "/team/", 50),
         (60_000, 30, f"/team/?{month}", 250),
-        (60_000, 30, "/team/operators/OP-7/", 30),
+        (60_000, 30, f"/team/operators/{operator}/", 30),
     ):
-        if TaskRecord.objects.count() != count:
+        if not like_run and TaskRecord.objects.count() != count:
             TaskRecord.objects.all().delete()
             TaskRecord.objects.bulk_create(_rows(count, days, seed=count), batch_size=2_000)
             _analyze(connection)
@@ -116,7 +149,8 @@ def main() -> int:
         met = "yes" if median < target else "no"
         rows.append(f"| `{path}`, {count:,} tasks over {days} days | median {median:.0f} ms "
                     f"| {cpu:.0f} ms | < {target} ms | {met} |")  # fmt: skip
-    print(f"Database: {connection.vendor}. Load average: {os.getloadavg()[0]:.2f}.\n")
+    copy = "bench/run.py's copy" if like_run else "synthetic copy"
+    print(f"Database: {connection.vendor}, {copy}. Load: {os.getloadavg()[0]:.2f}.\n")
     print("| Measurement | Result | CPU (this process) | Target | Met? |\n|---|---|---|---|---|")
     print("\n".join(rows))
     return 0

@@ -85,6 +85,23 @@ class TaskRecord(models.Model):
                 ],
                 name="mirror_task_operator",
             ),
+            # The (operator, route) groups in their own order, for a database with
+            # statistics (the syncer keeps them: mirror.sync.refresh_statistics): SQLite
+            # skip-scans it, one range of `scheduled_at` per pair, and groups without
+            # sorting the period's rows by two text keys (a month: ~45 ms, not ~130 ms).
+            models.Index(
+                fields=[
+                    "operator_external_id",
+                    "route_code",
+                    "scheduled_at",
+                    "status",
+                    "result_status",
+                    "operator_name",
+                    "operator_type",
+                    "route_name",
+                ],
+                name="mirror_task_pairs",
+            ),
             # The routes' table (and a route's page):
             models.Index(
                 fields=["route_code", "scheduled_at", "status", "result_status", "route_name"],

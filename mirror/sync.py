@@ -26,7 +26,7 @@ from datetime import time as clock
 
 import msgspec
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from activities import api
@@ -424,7 +424,51 @@ def run(
                 reads.append(ahead.submit(read_whole, spans[i + READ_AHEAD + 1], pool))
     totals.seconds = time.monotonic() - clock_start
     _finish(sync_run, totals)
+    try:
+        refresh_statistics(upserted=totals.total("upserted"))
+    except DatabaseError as exc:  # the copy is synced; only its plans may be slower
+        logger.warning("sync: statistics not refreshed: %s", describe(exc))
     return sync_run, totals
+
+
+# A PostgreSQL run that upserted at least this many rows, and a tenth of the table or
+# more (a first sync, a backfill), analyzes the table at once instead of waiting for
+# autovacuum to notice.
+ANALYZE_MIN_ROWS = 1000
+
+
+def refresh_statistics(*, upserted: int = 0) -> str:
+    """Keep the database's statistics of the copy current after a run; returns the
+    statement it ran ("" when none was needed).
+
+    Without statistics SQLite plans the team pages' (operator, route) grouping as a sort
+    of the period's rows; with them it skip-scans `mirror_task_pairs` (about 3x faster
+    on a month). SQLite: `ANALYZE` of the table once, when it has no statistics (about
+    0.3 s for 60,000 rows), then `PRAGMA optimize`, which analyzes again only what
+    needs it (a new index, a table grown many times over) and otherwise costs nothing.
+    PostgreSQL: autovacuum analyzes on its own, minutes later; after a run that wrote
+    much of the table, `ANALYZE` now (sampled: well under a second).
+    """
+    table = TaskRecord._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            analyzed = cursor.fetchone() is not None
+            if analyzed:
+                cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
+                analyzed = cursor.fetchone() is not None
+            statement = "PRAGMA optimize" if analyzed else f"ANALYZE {quoted}"
+        elif connection.vendor == "postgresql":
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [quoted])
+            estimated = cursor.fetchone()[0]  # -1 until the table was first analyzed
+            if upserted < ANALYZE_MIN_ROWS or (estimated >= 0 and estimated > upserted * 10):
+                return ""
+            statement = f"ANALYZE {quoted}"
+        else:
+            return ""
+        cursor.execute(statement)
+    return statement
 
 
 def _finish(sync_run: SyncRun, totals: RunTotals) -> None:

@@ -137,16 +137,20 @@ def _path(name: str, key: str) -> str:
 
 def query(request, *, drop: tuple[str, str] | None = None, **changes) -> str:
     """The current query string with `changes` set (None removes) and repeated
-    parameters kept; `drop=(name, value)` removes one value of a repeated one."""
-    params = request.GET.copy()
+    parameters kept; `drop=(name, value)` removes one value of a repeated one.
+
+    What `request.GET.copy()` edited and encoded gave, built from plain lists: a page
+    asks for a few dozen of these (every sortable header, every chip), and copying the
+    QueryDict deep-copies it each time."""
+    params = {name: list(values) for name, values in request.GET.lists()}
     for name, value in changes.items():
         if value is None or value == "":
             params.pop(name, None)
         else:
-            params[name] = str(value)
+            params[name] = [str(value)]
     if drop is not None:
         name, value = drop
-        params.setlist(name, [v for v in params.getlist(name) if v != value])
-    for name in [n for n, values in params.lists() if not any(values)]:
-        del params[name]
-    return "?" + params.urlencode()
+        if name in params:
+            params[name] = [v for v in params[name] if v != value]
+    pairs = [(name, v) for name, values in params.items() if any(values) for v in values]
+    return "?" + urlencode(pairs)

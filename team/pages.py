@@ -47,6 +47,21 @@ TASK_COLUMNS = {
     "operator": "operator_name",
     "route": "route_code",
 }
+# What a table of tasks shows (team.tables.task_rows, templates/team/commerce.html).
+TASK_TABLE_FIELDS = (
+    "status",
+    "scheduled_at",
+    "occurred_at",
+    "result_occurred_at",
+    "result_status",
+    "channel",
+    "commerce_external_id",
+    "commerce_name",
+    "operator_external_id",
+    "operator_name",
+    "route_code",
+    "route_name",
+)
 TASKS_PER_PAGE = 50
 TIMELINE_MAX = 100
 
@@ -225,8 +240,9 @@ def task_page(
     column = TASK_COLUMNS.get(name, "scheduled_at")
     expr = F(column) if isinstance(column, str) else column
     order = expr.desc(nulls_last=True) if sort.startswith("-") else expr.asc(nulls_last=True)
-    # Not the task's whole JSON: the table shows columns only.
-    rows = queryset.defer("data").order_by(order, "id")
+    # Only the columns the table shows (team.tables.task_rows): not the task's whole
+    # JSON, nor the six other instants Django would parse on every row.
+    rows = queryset.only(*TASK_TABLE_FIELDS).order_by(order, "id")
     paginator = Paginator(rows, TASKS_PER_PAGE)
     if count is not None:
         paginator.count = count  # a cached property: no second COUNT(*) of the same tasks
@@ -276,7 +292,7 @@ def commerce(external_id: str, *, now: datetime, page: str | None) -> dict:
     queryset = within(
         keyed(TaskRecord.objects.all(), "commerce_external_id", external_id), start, end
     )
-    ordered = queryset.order_by(
+    ordered = queryset.only(*TASK_TABLE_FIELDS).order_by(
         F("result_occurred_at").desc(nulls_last=True), F("scheduled_at").desc(), "id"
     )
     return {
