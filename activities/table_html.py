@@ -2,8 +2,13 @@
 
 Printed cell by cell through Jinja2, a 100-row table was about half of a cached page's
 CPU (some 6,000 escaped values, each a generator step): here each row is one f-string
-whose every value goes through MarkupSafe's C escaping. The markup is the same, byte
-for byte, as `_task_table.html` printed it.
+whose every value goes through MarkupSafe's C escaping. `_task_table.html` prints
+the table around them.
+
+The rows are light for a phone (issue 15's Lighthouse check: a 100-row page): no
+whitespace between tags, and each row's closed details are two paragraphs, the "show
+only" links and the facts as one line of text each ("Origin: Activity", shown as lines
+by CSS), where they were a `<dl>` of `<dt>`/`<dd>` pairs (57 elements a row, now 26).
 
 `TableCache` keeps the rendered rows of recent pages in this process, keyed by what
 they depend on: the page's data (the cached answer's identity), the language, the time
@@ -79,31 +84,36 @@ def _sub_code(value: str) -> str:
     return f'<span class="sub code">{_esc(value)}</span>' if value else ""
 
 
+def _facts(row: Row, task_label: str) -> str:
+    """The details' facts as one line of text each ("Origin: Activity"), shown as lines
+    by CSS (`white-space: pre-line`): one element for them all, not a `<dt>` and a
+    `<dd>` per fact. A value's own line breaks become spaces so a fact stays one line."""
+    lines = [f"{_esc(label)}: {_esc(' '.join(value.split()))}" for label, value in row.facts]
+    lines.append(f"{task_label}: {_esc(row.id)}")
+    return "\n".join(lines)
+
+
 def row_html(row: Row, w: dict[str, str]) -> str:
-    """One task's `<tbody>`: its row and its closed details (`w` is `_labels()`)."""
+    """One task's `<tbody>`: its row and its closed details (`w` is `_labels()`), with
+    no whitespace between the tags (each run of it would be a text node to parse)."""
     state = row.state
     tip = f' title="{_esc(state.tooltip)}"' if state.tooltip else ""
-    links = "".join(f'<a href="{_esc(href)}">{_esc(text)}</a> ' for text, href in row.links)
-    facts = "".join(f"<dt>{_esc(label)}</dt><dd>{_esc(value)}</dd>" for label, value in row.facts)
-    task_id = _esc(row.id)
+    links = " ".join(f'<a href="{_esc(href)}">{_esc(text)}</a>' for text, href in row.links)
     return (
-        f'\n  <tbody class="task{" overdue" if row.overdue else ""}" data-id="{task_id}">'
-        f"\n    <tr>\n      {_first_cell(row, w)}"
-        f'\n      <td data-label="{w["commerce"]}">{_esc(row.commerce)}'
-        f"{_sub_code(row.commerce_id)}</td>"
-        f'\n      <td data-label="{w["reason"]}">{_esc(row.reason)}</td>'
-        f'\n      <td data-label="{w["channel"]}" class="code">{_esc(row.channel)}</td>'
-        f'\n      <td data-label="{w["state"]}"><span class="badge tone-{_esc(state.tone)}"{tip}>'
+        f'<tbody class="task{" overdue" if row.overdue else ""}" data-id="{_esc(row.id)}">'
+        f"<tr>{_first_cell(row, w)}"
+        f'<td data-label="{w["commerce"]}">{_esc(row.commerce)}{_sub_code(row.commerce_id)}</td>'
+        f'<td data-label="{w["reason"]}">{_esc(row.reason)}</td>'
+        f'<td data-label="{w["channel"]}" class="code">{_esc(row.channel)}</td>'
+        f'<td data-label="{w["state"]}"><span class="badge tone-{_esc(state.tone)}"{tip}>'
         f"{_esc(state.word)}</span></td>"
-        f'\n      <td data-label="{w["operator"]}">{_esc(row.operator)}'
-        f"{_sub_code(row.operator_id)}</td>"
-        f'\n      <td data-label="{w["route"]}">{_esc(row.route)}</td>'
-        f'\n      <td data-label="{w["result"]}">{_result_cell(row, w)}</td>'
-        '\n    </tr>\n    <tr class="task-more">\n      <td colspan="8">'
-        f'\n        <p class="show-only">{w["show_only"]}: {links}</p>'
-        f'\n        <dl class="facts">{facts}<dt>{w["task_id"]}</dt>'
-        f"<dd><code>{task_id}</code></dd></dl>"
-        "\n      </td>\n    </tr>\n  </tbody>"
+        f'<td data-label="{w["operator"]}">{_esc(row.operator)}{_sub_code(row.operator_id)}</td>'
+        f'<td data-label="{w["route"]}">{_esc(row.route)}</td>'
+        f'<td data-label="{w["result"]}">{_result_cell(row, w)}</td>'
+        '</tr><tr class="task-more"><td colspan="8">'
+        f'<p class="show-only">{w["show_only"]}: {links}</p>'
+        f'<p class="facts">{_facts(row, w["task_id"])}</p>'
+        "</td></tr></tbody>"
     )
 
 

@@ -107,8 +107,11 @@ def sign_in(port: int, password: str) -> dict[str, str]:
     return cookies
 
 
-def run_lighthouse(binary: str, url: str, cookies: dict, out: Path, log: Path) -> dict:
-    """One Lighthouse pass (mobile, its default preset); returns its JSON report."""
+def run_lighthouse(
+    binary: str, url: str, cookies: dict, out: Path, log: Path, assets: bool
+) -> dict:
+    """One Lighthouse pass (mobile, its default preset); returns its JSON report. With
+    `assets`, its trace is kept beside `out` (REPORT-0.trace.json)."""
     headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
     command = [
         binary,
@@ -119,7 +122,7 @@ def run_lighthouse(binary: str, url: str, cookies: dict, out: Path, log: Path) -
         "--output=json",
         f"--output-path={out}",
         "--quiet",
-    ]
+    ] + ["--save-assets"] * assets
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
     procs = Processes(grace=20)
     try:
@@ -154,6 +157,7 @@ def main() -> int:
     parser.add_argument("--lighthouse", required=True, help="the lighthouse executable")
     parser.add_argument("--runs", type=int, default=2, help="passes; the best is kept")
     parser.add_argument("--keep", type=Path, help="copy the best JSON report here")
+    parser.add_argument("--trace", type=Path, help="copy the best pass's trace here")
     args = parser.parse_args()
 
     procs = Processes(grace=20)
@@ -167,12 +171,15 @@ def main() -> int:
         reports = []
         for run in range(1, args.runs + 1):
             out = workdir / f"report-{run}.json"
-            report = run_lighthouse(args.lighthouse, url, cookies, out, workdir / "lh.log")
-            reports.append(report)
+            log = workdir / "lh.log"
+            report = run_lighthouse(args.lighthouse, url, cookies, out, log, bool(args.trace))
+            reports.append((report, out))
             print(f"pass {run}: {scores(report)}", file=sys.stderr)
-        best = max(reports, key=lambda report: sum(scores(report).values()))
+        best, out = max(reports, key=lambda kept: sum(scores(kept[0]).values()))
         if args.keep:
             args.keep.write_text(json.dumps(best))
+        if args.trace:
+            shutil.copy(out.with_name(out.stem + "-0.trace.json"), args.trace)
     except Failed as exc:
         print(f"lighthouse: could not run: {exc}", file=sys.stderr)
         return 2

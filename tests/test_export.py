@@ -164,7 +164,7 @@ def test_the_rows_are_the_ones_the_task_list_shows_page_by_page(signed_in, api):
     shown, page = [], 1
     while True:
         html = signed_in.get("/tasks/", {"channel": "SALESMAN", "per_page": 100, "page": page})
-        ids = re.findall(r"<dt>Task ID</dt><dd><code>([^<]+)</code>", html.content.decode())
+        ids = re.findall(r'<tbody class="task[^"]*" data-id="([^"]+)"', html.content.decode())
         if not ids:
             break
         shown += ids

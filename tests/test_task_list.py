@@ -226,7 +226,7 @@ def test_rows_show_the_lifecycle_badge_commerce_operator_route_and_result(signed
     assert "Farmacia Central" in html and "COM-001" in html
     assert "Riesgo de fuga" in html
     assert "Carlos Pérez" in html and '<span class="sub code">OP-042</span>' in html
-    assert "<dd>SALESMAN</dd>" in html
+    assert "\nOperator type: SALESMAN\n" in html  # a fact of the details, one per line
     assert '<a href="?external_operator_id=OP-042">Operator: OP-042</a>' in html
     assert "Ruta Norte" in html and "RUTA-NORTE-01" in html
     assert '<span class="badge tone-success">Effective</span>' in html

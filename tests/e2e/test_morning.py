@@ -71,6 +71,8 @@ def test_on_a_phone_each_task_is_a_closed_card_and_the_filters_fold(e2e, browser
     assert badge["width"] < 200  # not stretched across the card
     first.locator("summary").click()
     expect(first.locator(".task-more")).to_be_visible()
+    # Opened, its facts read across the card, not squeezed into a column.
+    assert first.locator(".facts").bounding_box()["width"] > 300
 
     # The filter bar is folded, with the count of active filters; it opens on demand.
     panel = page.locator("details.filter-panel")
