@@ -91,7 +91,7 @@ def profile(client, path: str, repeat: int, top: int, sampler: str) -> str:
             for _ in range(repeat):
                 client.get(path)
         return sampling.output_text(show_all=False, short_mode=False)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
     for _ in range(repeat):
         client.get(path)
