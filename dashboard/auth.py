@@ -1,12 +1,16 @@
-"""Django's ModelBackend, loading the signed-in user with a raw query instead of `get`.
+"""Django's ModelBackend, loading the signed-in user with one SQL statement, not `get`.
 
 Every signed-in page loads its user; the ORM's `get(pk=…)` spent most of its time
-building and compiling the query (bench/README.md, issue 14, "Third pass"). A raw
-query still converts each column as the ORM does (dates become aware datetimes).
+building and compiling the query (bench/README.md, issue 14, "Third pass"). The
+statement is built once, and each column is converted by the ORM's own converters
+(SQLite's text dates become aware datetimes, its integers booleans).
 Passwords, permissions and everything else are Django's own.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 
 from django.contrib.auth import backends, get_user_model
 from django.core.exceptions import PermissionDenied
@@ -30,12 +34,38 @@ class ModelBackend(backends.ModelBackend):
         """The active user with this primary key, else None (as Django's)."""
         model = get_user_model()
         connection = connections[router.db_for_read(model)]
-        table, pk = (
-            connection.ops.quote_name(n) for n in (model._meta.db_table, model._meta.pk.column)
-        )
-        # Quoted names of the model, no input: the id is a parameter.
-        sql = f"SELECT * FROM {table} WHERE {pk} = %s"  # noqa: S608  # nosec B608
-        found = list(model._default_manager.db_manager(connection.alias).raw(sql, [user_id]))
-        if not found:
+        sql, fields = _statement(model, connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
             return None
-        return found[0] if self.user_can_authenticate(found[0]) else None
+        values = [convert(value) for convert, value in zip(fields, row, strict=True)]
+        user = model.from_db(connection.alias, None, values)
+        return user if self.user_can_authenticate(user) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _statement(model, alias: str) -> tuple[str, list[Callable]]:
+    """The user's SELECT by primary key, and per column a function converting its value
+    as the ORM would (e.g. SQLite's text dates to aware datetimes)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    # Quoted names of the model, no input: the id is a parameter.
+    sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608  # nosec B608
+    return sql, [_converter(f, connection) for f in fields]
+
+
+def _converter(field, connection) -> Callable:
+    expression = field.get_col(field.model._meta.db_table)
+    steps = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+
+    def convert(value):
+        for step in steps:
+            value = step(value, expression, connection)
+        return value
+
+    return convert

@@ -55,6 +55,8 @@ def test_the_user_comes_back_with_aware_dates_and_an_inactive_one_does_not(user)
     assert loaded == user
     assert loaded.date_joined == user.date_joined
     assert timezone.is_aware(loaded.date_joined)
+    assert loaded.is_active is True and loaded.is_superuser is False
+    assert (loaded.username, loaded.password) == (user.username, user.password)
 
     user.is_active = False
     user.save()
