@@ -82,8 +82,9 @@ def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
 
 def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
     """What the page shows besides the request's own parts (kept_pages), or None when
-    it must be drawn anew: data that is stale or from the local copy."""
-    if listing.source not in ("api", "cache") or not listing.version:
+    it is not worth keeping: data just fetched (the next view of it reads "cache"),
+    stale or from the local copy."""
+    if listing.source != "cache" or not listing.version:
         return None
     return (
         listing.version,
