@@ -8,8 +8,9 @@ page shows (README, "Speed"): the URL (filters, page, per page), the language, t
 time zone and where it came from, the user and their sidebar's views, the team's
 names for the ID filters, the data's version and age, the tab counts, the rendered
 rows (keyed themselves on the time: activities/table_html.py) and the preset's dates
-in words. A page with messages, errors, or data that is stale or from the local copy
-is never kept; any settings change (tests) drops them all.
+in words (the rows and the names, long texts, by length and hash). A page with
+messages, errors, or data just fetched, stale or from the local copy is never kept;
+any settings change (tests) drops them all. Pages are kept as UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from . import user_cache
 from .recent import Recent
 
 # What csrf_input prints before the token (dashboard/jinja2.py, csrf_once).
-_TOKEN_AFTER = 'name="csrfmiddlewaretoken" value="'  # noqa: S105  # nosec B105 (markup)
+_TOKEN_AFTER = b'name="csrfmiddlewaretoken" value="'  # noqa: S105  # nosec B105 (markup)
 
 
 class _NotKept(Exception):
@@ -41,7 +42,7 @@ class KeptPages:
     """The last pages this process rendered, as the text around their CSRF token."""
 
     def __init__(self) -> None:
-        self._kept: Recent[tuple[str, ...]] | None = None
+        self._kept: Recent[tuple[bytes, ...]] | None = None
 
     def respond(
         self, request: HttpRequest, key: Hashable | None, render: Callable[[], HttpResponse]
@@ -52,7 +53,7 @@ class KeptPages:
             return render()
         rendered: list[HttpResponse] = []
 
-        def build() -> tuple[str, ...]:
+        def build() -> tuple[bytes, ...]:
             response = render()
             rendered.append(response)
             if response.status_code != 200:
@@ -66,9 +67,9 @@ class KeptPages:
         if rendered:
             return rendered[0]
         # The same masked token a render would print (and the cookie renewed as then).
-        return HttpResponse(get_token(request).join(parts))
+        return HttpResponse(get_token(request).encode().join(parts))
 
-    def _pages(self) -> Recent[tuple[str, ...]]:
+    def _pages(self) -> Recent[tuple[bytes, ...]]:
         if self._kept is None:
             self._kept = Recent(settings.ACTIVITIES_KEPT_PAGES)
         return self._kept
@@ -83,13 +84,14 @@ def _has_messages(request: HttpRequest) -> bool:
     return bool(list(get_messages(request)))
 
 
-def _split(response: HttpResponse) -> tuple[str, ...]:
-    html = response.content.decode()
+def _split(response: HttpResponse) -> tuple[bytes, ...]:
+    # Bytes, as they are sent: half the memory of the text, and nothing to encode.
+    html = response.content
     start = html.find(_TOKEN_AFTER)
     if start < 0:
         return (html,)
     start += len(_TOKEN_AFTER)
-    token = html[start : html.index('"', start)]
+    token = html[start : html.index(b'"', start)]
     return tuple(html.split(token))
 
 
@@ -106,8 +108,14 @@ def _request_parts(request: HttpRequest) -> tuple:
         user.pk,
         user.get_username(),
         tuple(user_cache.sidebar_rows(user)),
-        team_names.datalists().markup,
+        text_key(team_names.datalists().markup),
     )
+
+
+def text_key(text: str) -> tuple[int, int]:
+    """A long text as a key part: its length and hash (SipHash, 64 bits, computed once
+    per str object), so that a kept page does not hold its own copy of the text."""
+    return len(text), hash(text)
 
 
 pages = KeptPages()

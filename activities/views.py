@@ -23,7 +23,7 @@ from .access import supervisor_required
 from .api_errors import error_response, log_failure
 from .formatting import RowFormatter, age, querystring
 from .forms import TaskFilterForm
-from .kept_pages import pages
+from .kept_pages import pages, text_key
 from .paging import Pager
 from .ranges import RANGE_TOKENS, token_label
 from .saved_views import default_view_url, sidebar_context
@@ -91,7 +91,7 @@ def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
         listing.source,
         age(listing.age_seconds),
         None if counts is None else (tuple(counts.items()), counts.as_of),
-        rows,
+        text_key(rows),
         form.range_in_words(),
     )
 
