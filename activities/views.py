@@ -30,6 +30,8 @@ from .saved_views import default_view_url, sidebar_context
 from .table_html import tables
 
 TEMPLATE = "activities/task_list.html"
+# Where the data's age is printed (activities/_freshness.html): the first age after it.
+FRESHNESS = b'<p class="freshness">'
 
 
 @require_safe
@@ -64,7 +66,9 @@ def task_list(request: HttpRequest) -> HttpResponse:
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
     rows = tables.rows(listing.version, RowFormatter(request, now), listing.page.tasks)
     draw = functools.partial(_render_list, request, form, now, listing, counts, rows)
-    return pages.respond(request, _page_key(form, listing, counts, rows), draw)
+    # "Updated 12 s ago" changes every second: a hole in the kept page, not a key part.
+    age_hole = (FRESHNESS, age(listing.age_seconds))
+    return pages.respond(request, _page_key(form, listing, counts, rows), draw, age_hole)
 
 
 def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
@@ -89,7 +93,6 @@ def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
     return (
         listing.version,
         listing.source,
-        age(listing.age_seconds),
         None if counts is None else (tuple(counts.items()), counts.as_of),
         text_key(rows),
         form.range_in_words(),

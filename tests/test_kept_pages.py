@@ -154,6 +154,30 @@ def test_the_datas_age_shows(signed_in, api, clock):  # noqa: F811
     assert "Updated 12 s ago" in html(signed_in.get(URL))
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_kept_page_shows_the_datas_age_as_it_is_now(
+    signed_in,
+    api,
+    settings,
+    draws,
+    clock,  # noqa: F811
+    language,
+):
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html(signed_in.get(URL))
+    html(signed_in.get(URL))  # from the cache: drawn and kept
+    clock(12)
+    kept = html(signed_in.get(URL))
+    clock(5)
+    later = html(signed_in.get(URL))
+    assert len(draws) == 2  # the age is filled in, not drawn
+    settings.ACTIVITIES_KEPT_PAGES = 0
+    drawn = html(signed_in.get(URL))
+    assert without_token(later) == without_token(drawn) != without_token(kept)
+    if language == "en":
+        assert "Updated 12 s ago" in kept and "Updated 17 s ago" in later
+
+
 def test_new_tab_counts_show(signed_in, served, clock):  # noqa: F811
     server = served(task(id="t-1"), task(id="t-2"), task(id="t-3", status="PENDING"))
     tabs = re.compile(r"Completed <span class=\"tab-count\">(\d+)</span>")
