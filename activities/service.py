@@ -158,13 +158,21 @@ def _listing(
 
 
 def _log(query: TaskQuery, outcome: str) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return
     logger.info(
         "cache path=%s params=%s cache=%s request_id=%s",
         client.TASKS_PATH,
-        urlencode(query.to_params()),
+        _params_text(query),
         outcome,
         client.request_id.get(),
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _params_text(query: TaskQuery) -> str:
+    # A cached page logs its list and four counts: the same five queries every time.
+    return urlencode(query.to_params())
 
 
 def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listing, Counts]:

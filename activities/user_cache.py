@@ -58,6 +58,24 @@ def can_view_tasks(user, permission: str) -> bool:
     return _cached(ACCESS_GENERATION, key, lambda: user.has_perm(permission))
 
 
+def sidebar_rows(user) -> tuple[tuple, ...]:
+    """The sidebar's views as plain values (`_FIELDS` and the owner's username), cached.
+
+    What `sidebar_views` builds its views from; a kept page is keyed on it
+    (activities/kept_pages.py).
+    """
+    username = get_user_model().USERNAME_FIELD
+    return _cached(
+        VIEWS_GENERATION,
+        f"activities:saved-views:{user.pk}",
+        lambda: tuple(
+            SavedView.objects.filter(Q(owner=user) | Q(shared=True)).values_list(
+                *_FIELDS, f"owner__{username}"
+            )
+        ),
+    )
+
+
 def sidebar_views(user) -> list[SavedView]:
     """The user's own views and the team's shared ones, in the sidebar's order.
 
@@ -65,17 +83,8 @@ def sidebar_views(user) -> list[SavedView]:
     other user data goes into the cache); `view.owner` holds only the id and username.
     """
     username = get_user_model().USERNAME_FIELD
-    rows = _cached(
-        VIEWS_GENERATION,
-        f"activities:saved-views:{user.pk}",
-        lambda: list(
-            SavedView.objects.filter(Q(owner=user) | Q(shared=True)).values_list(
-                *_FIELDS, f"owner__{username}"
-            )
-        ),
-    )
     views = []
-    for *values, owner_name in rows:
+    for *values, owner_name in sidebar_rows(user):
         view = SavedView(**dict(zip(_FIELDS, values, strict=True)))
         view.owner = get_user_model()(pk=view.owner_id, **{username: owner_name})
         views.append(view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -20,14 +21,17 @@ from django.views.decorators.http import require_safe
 from . import api, service
 from .access import supervisor_required
 from .api_errors import error_response, log_failure
-from .formatting import RowFormatter, querystring
+from .formatting import RowFormatter, age, querystring
 from .forms import TaskFilterForm
+from .kept_pages import pages, text_key
 from .paging import Pager
 from .ranges import RANGE_TOKENS, token_label
 from .saved_views import default_view_url, sidebar_context
 from .table_html import tables
 
 TEMPLATE = "activities/task_list.html"
+# Where the data's age is printed (activities/_freshness.html): the first age after it.
+FRESHNESS = b'<p class="freshness">'
 
 
 @require_safe
@@ -52,22 +56,47 @@ def task_list(request: HttpRequest) -> HttpResponse:
     if _wants_canonical_url(request):
         return _canonical_redirect(request)
     form = TaskFilterForm(request.GET)
-    ctx = _list_context(request, form)
     if not form.is_valid():
-        return render(request, TEMPLATE, ctx, status=400)
-    ctx["filters"] = form.active_filters()
+        return render(request, TEMPLATE, _list_context(request, form), status=400)
+    now = timezone.now()
     try:
         listing, counts = _fetch(form)
     except api.ApiError as exc:
+        ctx = {**_list_context(request, form, now), "filters": form.active_filters()}
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
+    rows = tables.rows(listing.version, RowFormatter(request, now), listing.page.tasks)
+    draw = functools.partial(_render_list, request, form, now, listing, counts, rows)
+    # "Updated 12 s ago" changes every second: a hole in the kept page, not a key part.
+    age_hole = (FRESHNESS, age(listing.age_seconds))
+    return pages.respond(request, _page_key(form, listing, counts, rows), draw, age_hole)
+
+
+def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
+    ctx = _list_context(request, form, now)
     ctx.update(
-        rows=tables.rows(listing.version, RowFormatter(request, ctx["now"]), listing.page.tasks),
+        filters=form.active_filters(),
+        rows=rows,
         listing=listing,
         counts=counts,
         page=listing.page,
         pager=Pager.from_meta(listing.page.meta, shown=len(listing.page.tasks)),
     )
     return render(request, TEMPLATE, ctx)
+
+
+def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
+    """What the page shows besides the request's own parts (kept_pages), or None when
+    it is not worth keeping: data just fetched (the next view of it reads "cache"),
+    stale or from the local copy."""
+    if listing.source != "cache" or not listing.version:
+        return None
+    return (
+        listing.version,
+        listing.source,
+        None if counts is None else (tuple(counts.items()), counts.as_of),
+        text_key(rows),
+        form.range_in_words(),
+    )
 
 
 def _wants_canonical_url(request: HttpRequest) -> bool:
@@ -107,7 +136,7 @@ def _dates_replace_preset(request: HttpRequest) -> bool:
     return True
 
 
-def _list_context(request: HttpRequest, form: TaskFilterForm) -> dict:
+def _list_context(request: HttpRequest, form: TaskFilterForm, now=None) -> dict:
     return {
         "form": form,
         "filters": [],
@@ -116,7 +145,7 @@ def _list_context(request: HttpRequest, form: TaskFilterForm) -> dict:
         "page": None,
         "pager": None,
         "error": None,
-        "now": timezone.now(),
+        "now": now or timezone.now(),
         "export_max_rows": settings.ACTIVITIES_EXPORT_MAX_ROWS,
         "status_tabs": service.STATUS_TABS,
         "saved": sidebar_context(request),

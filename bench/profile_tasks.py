@@ -2,6 +2,13 @@
 
     .venv/bin/python bench/profile_tasks.py            # cached 20 and 100, uncached 20
     .venv/bin/python bench/profile_tasks.py --top 25   # more profile lines
+    .venv/bin/python bench/profile_tasks.py --gunicorn [--root OTHER_TREE]
+
+`--gunicorn` measures issue 14's rows of bench/run.py only (uncached list pages at 20
+and 100 per page against the direct call, cached repeats, one load phase) with
+bench/run.py's own functions, through gunicorn as in production: a minute or two
+instead of the whole run. `--root` serves another checkout (e.g. `git archive` of the
+commit before a change) with the same measuring code, to compare the two in turns.
 
 No gunicorn and no network beyond 127.0.0.1: Django's test client calls the view in
 this process, signed in as a real supervisor (a member of the Supervisors group, in a
@@ -91,7 +98,7 @@ def profile(client, path: str, repeat: int, top: int, sampler: str) -> str:
             for _ in range(repeat):
                 client.get(path)
         return sampling.output_text(show_all=False, short_mode=False)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
     for _ in range(repeat):
         client.get(path)
@@ -144,6 +151,59 @@ def run(args: argparse.Namespace) -> None:
         sandbox.stop()
 
 
+def gunicorn_rows(args: argparse.Namespace) -> None:
+    """Issue 14's rows of bench/run.py through gunicorn, for the tree at `args.root`."""
+    import secrets
+
+    from bench import run
+    from bench.procs import Processes
+
+    root = Path(args.root).resolve()
+    run.ROOT = root  # where manage.py and gunicorn.conf.py are read from
+    plan = run.Plan(50, 10_000, args.repeat, args.load_seconds, (args.clients,), None)
+    procs = Processes(cwd=root)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            workdir = Path(folder)
+            port, sandbox = run.start_sandbox(procs, plan, workdir)
+            env = run.django_env(workdir, port)
+            password = secrets.token_urlsafe(16)
+            run.prepare_database(env, password, workdir)
+            uncached_env = {**env, "ACTIVITIES_CACHE_TTL": "0"}
+            servers = [run.start_dashboard(procs, "uncached", uncached_env, plan, workdir)]
+            servers.append(run.start_dashboard(procs, "production", env, plan, workdir))
+            workers, _ = run.configured_workers(plan)
+            for server in servers:
+                run.wait_until_ready(server, workers)
+            cookie = run.sign_in(servers[0].port, password)
+            for server in servers:
+                run.warm_up(server, cookie, ["/tasks/", "/tasks/?per_page=100"], workers * 2)
+            print(f"## {root} (load average {os.getloadavg()[0]:.2f})")
+            _gunicorn_table(run, plan, servers, cookie, run.Sandbox(port), sandbox.pid)
+    finally:
+        procs.stop_all()
+
+
+def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int) -> None:
+    uncached, production = servers
+    dash = run.Client(uncached.port, {"Cookie": cookie})
+    for per_page in (20, 100):
+        timed = run.time_list_page(dash, api, per_page, plan)
+        target = run.OVERHEAD_TARGET_MS[per_page]
+        print(run.latency_row(f"uncached {per_page}", timed, target_ms=target).cells())
+    dash = run.Client(production.port, {"Cookie": cookie})
+    for per_page in (20, 100):
+        timed = run.time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
+        print(f"cached {per_page}: median {run.ms(run.median(timed.seconds))}")
+    load = run.run_load(
+        plan.clients[0], plan.load_seconds, uncached, cookie, api, sandbox_pid, plan
+    )
+    print(
+        f"load {load.clients} clients: {load.requests / load.seconds:.0f} pages/s, "
+        f"{load.errors} errors, CPU {load.cpu}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
@@ -152,7 +212,14 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--profiler", choices=("cprofile", "pyinstrument"), default="pyinstrument")
     parser.add_argument("--only", default="", help="run only the cases whose name has this")
+    parser.add_argument("--gunicorn", action="store_true", help="issue 14's bench rows only")
+    parser.add_argument("--root", default=str(ROOT), help="the tree --gunicorn serves")
+    parser.add_argument("--load-seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=64)
     args = parser.parse_args()
+    if args.gunicorn:
+        gunicorn_rows(args)
+        return
     with tempfile.TemporaryDirectory() as folder:
         setup_django(folder)
         run(args)

@@ -104,6 +104,9 @@ ACTIVITIES_COUNTS_TTL = env_int("ACTIVITIES_COUNTS_TTL", 120)
 # Seconds a user's permission and sidebar of saved views are reused (activities/user_cache.py);
 # a change drops them at once in this process and, with Redis, everywhere.
 ACTIVITIES_USER_CACHE_TTL = env_int("ACTIVITIES_USER_CACHE_TTL", 60)
+# Task-list pages each process keeps as HTML for repeated views (activities/kept_pages.py);
+# 0 draws every page anew.
+ACTIVITIES_KEPT_PAGES = env_int("ACTIVITIES_KEPT_PAGES", 64)
 # Channels offered in the filter besides SALESMAN and CALLCENTER, e.g. "WHATSAPP,EMAIL".
 ACTIVITIES_EXTRA_CHANNELS = [c.upper() for c in env_list("ACTIVITIES_EXTRA_CHANNELS", "")]
 # Where "/" lands when the user has no default view: a preset of activities/ranges.py
@@ -261,11 +264,8 @@ else:
 
 # Sessions live in the database, so every instance sees them; with Redis they are read
 # through the cache too.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if CACHE_URL
-    else "django.contrib.sessions.backends.db"
-)
+# dashboard.sessions is Django's db backend read with one plain SQL statement.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_URL else "dashboard.sessions"
 # A session ends this many hours after signing in, whatever the user does meanwhile.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_HOURS", 12, minimum=1) * 3600
 
@@ -287,6 +287,9 @@ LOGOUT_REDIRECT_URL = "login"
 # otherwise in the database, which every process of one machine shares.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Django's ModelBackend, loading each page's user with a raw query (dashboard/auth.py);
+    # Django's own stays listed for sessions signed in before, and checks no password.
+    "dashboard.auth.ModelBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = (

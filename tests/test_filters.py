@@ -135,6 +135,21 @@ def test_extra_channels_come_from_settings(settings):
     assert choices == ["", "SALESMAN", "CALLCENTER", "WHATSAPP"]
 
 
+def test_forms_share_their_fields_but_each_speaks_its_language(settings):
+    from django.utils import translation
+
+    english = TaskFilterForm()
+    with translation.override("es"):
+        spanish = TaskFilterForm()
+    assert dict(english.fields["status"].choices)[""] == "Any status"
+    assert dict(spanish.fields["status"].choices)[""] == "Cualquier estado"
+    # Built once per language: a second form reuses the fields, not a copy of them.
+    assert TaskFilterForm().fields["status"] is english.fields["status"]
+    assert TaskFilterForm().fields is not english.fields  # but not the form's own dict
+    settings.ACTIVITIES_EXTRA_CHANNELS = ["EMAIL"]
+    assert "EMAIL" in dict(TaskFilterForm().fields["channel"].choices)
+
+
 # --- Relative ranges -------------------------------------------------------------
 
 

@@ -150,7 +150,8 @@ def test_without_redis_the_cache_is_per_process_and_sessions_and_limits_in_the_d
     s = load_settings()
 
     assert s["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    assert s["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    # Django's db sessions, read with plain SQL (dashboard/sessions.py).
+    assert s["SESSION_ENGINE"] == "dashboard.sessions"
     assert s["AXES_HANDLER"] == "axes.handlers.database.AxesDatabaseHandler"
     assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
 

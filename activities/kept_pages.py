@@ -1,0 +1,153 @@
+"""Whole task-list pages kept as HTML in each process, keyed on everything they show.
+
+A cached view's page is the same bytes for the same inputs, except the CSRF token,
+which is masked anew for every response (BREACH), and the data's age in words, which
+changes every second. So each worker keeps the last `ACTIVITIES_KEPT_PAGES` pages
+split around those two holes and fills them anew: a repeated view costs its key, not
+a render. The key holds every other input the page shows (README, "Speed"): the URL
+(filters, page, per page), the language, the time zone and where it came from, the
+user and their sidebar's views, the team's names for the ID filters, the data's
+version (which answer, fetched when), the tab counts, the rendered
+rows (keyed themselves on the time: activities/table_html.py) and the preset's dates
+in words (the rows and the names, long texts, by length and hash). A page with
+messages, errors, or data just fetched, stale or from the local copy is never kept;
+any settings change (tests) drops them all. Pages are kept as UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
+
+from team import names as team_names
+
+from . import user_cache
+from .recent import Recent
+
+# What csrf_input prints before the token (dashboard/jinja2.py, csrf_once).
+_TOKEN_AFTER = b'name="csrfmiddlewaretoken" value="'  # noqa: S105  # nosec B105 (markup)
+
+
+# A kept page: its pieces around the hole, each as the bytes around the CSRF token.
+Kept = tuple[tuple[bytes, ...], ...]
+
+
+class _NotKept(Exception):
+    """A page that is not a 200 is answered but not kept."""
+
+
+class KeptPages:
+    """The last pages this process rendered, as the text around their CSRF token."""
+
+    def __init__(self) -> None:
+        self._kept: Recent[Kept] | None = None
+
+    def respond(
+        self,
+        request: HttpRequest,
+        key: Hashable | None,
+        render: Callable[[], HttpResponse],
+        hole: tuple[bytes, str] | None = None,
+    ) -> HttpResponse:
+        """The kept page for `key` with this request's CSRF token, else `render()`'s
+        (kept when it is a 200). `key` None: never kept.
+
+        `hole` (anchor, text): the first `text` after `anchor` is a second hole, filled
+        with this request's `text`, which is then not part of `key` (the data's age in
+        words, which changes every second). A page without it is not kept.
+        """
+        if key is None or not settings.ACTIVITIES_KEPT_PAGES or _has_messages(request):
+            return render()
+        rendered: list[HttpResponse] = []
+
+        def build() -> Kept:
+            response = render()
+            rendered.append(response)
+            if response.status_code != 200:
+                raise _NotKept
+            return _split(response.content, hole)
+
+        try:
+            pieces = self._pages().get((*_request_parts(request), key), build)
+        except _NotKept:
+            return rendered[0]
+        if rendered:
+            return rendered[0]
+        # The same masked token a render would print (and the cookie renewed as then).
+        token = get_token(request).encode()
+        filler = hole[1].encode() if hole else b""
+        return HttpResponse(filler.join(token.join(parts) for parts in pieces))
+
+    def _pages(self) -> Recent[Kept]:
+        if self._kept is None:
+            self._kept = Recent(settings.ACTIVITIES_KEPT_PAGES)
+        return self._kept
+
+    def clear(self) -> None:
+        self._kept = None
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    # Read as a render would read them (marked as shown): a page with a message is
+    # drawn anew, as is the next one without it.
+    return bool(list(get_messages(request)))
+
+
+def _split(html: bytes, hole: tuple[bytes, str] | None) -> Kept:
+    """The page cut at its hole (if any), each piece cut at the CSRF token.
+
+    Bytes, as they are sent: half the memory of the text, and nothing to encode.
+    """
+    start = html.find(_TOKEN_AFTER)
+    token = b""
+    if start >= 0:
+        start += len(_TOKEN_AFTER)
+        token = html[start : html.index(b'"', start)]
+    pieces = [html]
+    if hole is not None:
+        anchor, text = hole[0], hole[1].encode()
+        at = html.find(anchor)
+        at = html.find(text, at) if at >= 0 else -1
+        if at < 0:
+            raise _NotKept  # the page does not show it where expected: draw it each time
+        pieces = [html[:at], html[at + len(text) :]]
+    return tuple(tuple(piece.split(token)) if token else (piece,) for piece in pieces)
+
+
+def _request_parts(request: HttpRequest) -> tuple:
+    """What every dashboard page shows of the request: URL, language, zone, user,
+    the user's saved views and the team's names (the ID filters' suggestions)."""
+    user = request.user
+    return (
+        request.get_full_path(),
+        get_language(),
+        getattr(request, "tz_name", ""),
+        getattr(request, "tz_source", ""),
+        getattr(request, "tz_preference", ""),
+        user.pk,
+        user.get_username(),
+        tuple(user_cache.sidebar_rows(user)),
+        text_key(team_names.datalists().markup),
+    )
+
+
+def text_key(text: str) -> tuple[int, int]:
+    """A long text as a key part: its length and hash (SipHash, 64 bits, computed once
+    per str object), so that a kept page does not hold its own copy of the text."""
+    return len(text), hash(text)
+
+
+pages = KeptPages()
+
+
+@receiver(setting_changed)
+def _forget_pages(**kwargs) -> None:
+    # Pages show settings (channels, the export limit, the API's data): tests change them.
+    pages.clear()

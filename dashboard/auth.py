@@ -1,0 +1,71 @@
+"""Django's ModelBackend, loading the signed-in user with one SQL statement, not `get`.
+
+Every signed-in page loads its user; the ORM's `get(pk=…)` spent most of its time
+building and compiling the query (bench/README.md, issue 14, "Third pass"). The
+statement is built once, and each column is converted by the ORM's own converters
+(SQLite's text dates become aware datetimes, its integers booleans).
+Passwords, permissions and everything else are Django's own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.contrib.auth import backends, get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import connections, router
+
+
+class ModelBackend(backends.ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        """Django's check; a wrong password ends the sign-in here.
+
+        Django's own ModelBackend stays listed after this one only so that sessions
+        signed in before it was added still load their user: without the stop it
+        would check the same password a second time.
+        """
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            raise PermissionDenied
+        return user
+
+    def get_user(self, user_id):
+        """The active user with this primary key, else None (as Django's)."""
+        model = get_user_model()
+        connection = connections[router.db_for_read(model)]
+        sql, fields = _statement(model, connection.alias)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = [convert(value) for convert, value in zip(fields, row, strict=True)]
+        user = model.from_db(connection.alias, None, values)
+        return user if self.user_can_authenticate(user) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _statement(model, alias: str) -> tuple[str, list[Callable]]:
+    """The user's SELECT by primary key, and per column a function converting its value
+    as the ORM would (e.g. SQLite's text dates to aware datetimes)."""
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    # Quoted names of the model, no input: the id is a parameter.
+    sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608  # nosec B608
+    return sql, [_converter(f, connection) for f in fields]
+
+
+def _converter(field, connection) -> Callable:
+    expression = field.get_col(field.model._meta.db_table)
+    steps = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+
+    def convert(value):
+        for step in steps:
+            value = step(value, expression, connection)
+        return value
+
+    return convert
