@@ -121,7 +121,7 @@ def _close_db_in_browser_context(playwright):
 
 @pytest.fixture(autouse=True)
 def _browser_tests_close_db(request):
-    if "page" in request.fixturenames:
+    if "browser" in request.fixturenames:
         request.getfixturevalue("_close_db_in_browser_context")
 
 
