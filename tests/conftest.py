@@ -49,6 +49,7 @@ def pytest_configure(config):
     settings.ACTIVITIES_EXPORT_LOCK_DIR = tempfile.mkdtemp(prefix="dashboard-test-exports-")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
 def pytest_xdist_auto_num_workers(config):
     """`-n auto` starts one process more than there are cores.
 
