@@ -49,6 +49,23 @@ def pytest_configure(config):
     settings.ACTIVITIES_EXPORT_LOCK_DIR = tempfile.mkdtemp(prefix="dashboard-test-exports-")
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` starts one process more than there are cores.
+
+    A few dozen tests wait on purpose (an API that hangs until the timeout, a syncer's
+    interval, a sandbox's latency): with one process per core, a core idled through
+    each of those waits. PYTEST_XDIST_AUTO_NUM_WORKERS still decides when it is set.
+    """
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
+
+
 def pytest_unconfigure(config):
     folder = getattr(django_settings, "ACTIVITIES_EXPORT_LOCK_DIR", "")
     if "dashboard-test-exports-" in folder:
@@ -121,7 +138,7 @@ def _close_db_in_browser_context(playwright):
 
 @pytest.fixture(autouse=True)
 def _browser_tests_close_db(request):
-    if "page" in request.fixturenames:
+    if "browser" in request.fixturenames:
         request.getfixturevalue("_close_db_in_browser_context")
 
 

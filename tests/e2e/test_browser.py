@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..helpers import PASSWORD, sign_in
+from ..helpers import PASSWORD, open_signed_in, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -72,8 +72,7 @@ def test_sign_in_filter_page_and_reopen_the_bookmark(e2e, page, browser):
 def test_a_row_expands_without_javascript(e2e, browser, live_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(e2e.url + "/tasks/?per_page=10")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/?per_page=10", zone=None)  # no JS, no zone
     first = page.locator("tbody.task").first
     expect(first.locator(".task-more")).to_be_hidden()
     first.locator("summary").click()
@@ -83,8 +82,7 @@ def test_a_row_expands_without_javascript(e2e, browser, live_server):
 
 
 def test_a_wrong_filter_in_the_url_is_shown_next_to_its_field(e2e, page):
-    page.goto(e2e.url + "/tasks/?per_page=1000&scheduled_from=2026-13-01")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/?per_page=1000&scheduled_from=2026-13-01")
     expect(page.locator("#id_per_page-error")).to_be_visible()
     expect(page.locator("#id_scheduled_from-error")).to_contain_text("valid date")
     expect(page.get_by_role("alert").first).to_be_visible()
@@ -93,8 +91,7 @@ def test_a_wrong_filter_in_the_url_is_shown_next_to_its_field(e2e, page):
 def test_on_a_phone_the_page_does_not_scroll_sideways(e2e, browser):
     context = browser.new_context(viewport={"width": 375, "height": 740})
     page = context.new_page()
-    page.goto(e2e.url + "/tasks/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/")
     expect(page.locator("tbody.task").first).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
@@ -117,8 +114,7 @@ def test_the_sign_in_page_passes_an_accessibility_scan(e2e, page):
     ],
 )
 def test_task_pages_pass_an_accessibility_scan(e2e, page, path, expand_a_row):
-    page.goto(e2e.url + path)
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + path)
     if expand_a_row:
         page.locator("tbody.task summary").first.click()
     results = Axe().run(page)
@@ -127,8 +123,7 @@ def test_task_pages_pass_an_accessibility_scan(e2e, page, path, expand_a_row):
 
 def test_the_error_page_passes_an_accessibility_scan(e2e, page, settings):
     settings.ACTIVITIES_API_KEY = "wrong"
-    page.goto(e2e.url + "/tasks/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/")
     expect(page.get_by_role("alert")).to_contain_text("did not accept the dashboard's API key")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()

@@ -42,15 +42,15 @@ def test_the_main_pages_break_no_rule_of_the_content_security_policy(e2e, page):
 
     # The watcher does see a violation: an inline script added to the page is refused.
     page.goto(e2e.url + "/tasks/")
-    ran = page.evaluate(
-        """() => {
-            const script = document.createElement("script");
-            script.textContent = "window.inlineRan = true";
-            document.head.appendChild(script);
-            return window.inlineRan === true;
-        }"""
-    )
-    page.wait_for_timeout(200)
+    with page.expect_console_message(lambda message: "script-src" in message.text):
+        ran = page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.inlineRan = true";
+                document.head.appendChild(script);
+                return window.inlineRan === true;
+            }"""
+        )
     assert ran is False
     assert any("script-src" in v for v in violations), violations
 

@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..helpers import PASSWORD, sign_in
+from ..helpers import PASSWORD, open_signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,8 +32,7 @@ def switch_language(page, language: str, *, select: str, button: str) -> None:
 
 
 def test_the_language_switcher_changes_the_language_and_remembers_it(e2e, page):
-    page.goto(e2e.url + "/tasks/?channel=CALLCENTER")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/?channel=CALLCENTER")
     expect(page.get_by_role("heading", name="Tasks", exact=True)).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
@@ -77,8 +76,7 @@ def test_a_spanish_browser_signs_in_in_spanish(e2e, browser):
 
 def test_the_spanish_task_list_passes_an_accessibility_scan(e2e, browser):
     context, page = spanish_page(browser)
-    page.goto(e2e.url + "/tasks/?per_page=10&page=2")
-    sign_in_in_spanish(page)
+    open_signed_in(page, e2e.url + "/tasks/?per_page=10&page=2")
     expect(page.locator("html")).to_have_attribute("lang", "es")
     page.locator("tbody.task summary").first.click()
     expect(page.locator("tbody.task .task-more").first).to_contain_text("ID de la tarea")
@@ -92,8 +90,7 @@ def test_the_spanish_task_list_passes_an_accessibility_scan(e2e, browser):
 def test_the_copy_link_button_speaks_the_page_language(e2e, browser):
     context, page = spanish_page(browser)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=e2e.url)
-    page.goto(e2e.url + "/tasks/?channel=SALESMAN")
-    sign_in_in_spanish(page)
+    open_signed_in(page, e2e.url + "/tasks/?channel=SALESMAN")
 
     page.get_by_role("button", name="Copiar enlace").click()
 

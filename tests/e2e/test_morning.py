@@ -8,7 +8,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from ..helpers import PASSWORD, sign_in
+from ..helpers import PASSWORD, open_signed_in, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,19 +31,10 @@ def open_page(browser, viewport, url, *, language="en", **options):
     page.set_default_timeout(10_000)
     missing = []
     page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
-    page.goto(url)
-    sign_in_any(page, language)
-    return context, page, missing
-
-
-def sign_in_any(page, language):
-    if language == "es":
-        page.get_by_label("Nombre de usuario").fill("sofia")
-        page.get_by_label("Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Iniciar sesión").click()
-    else:
-        sign_in(page, PASSWORD)
+    javascript = options.get("java_script_enabled", True)
+    open_signed_in(page, url, zone="America/Santiago" if javascript else None)
     expect(page.locator("tbody.task").first).to_be_visible()
+    return context, page, missing
 
 
 def axe_clean(page):
@@ -190,8 +181,7 @@ def test_auto_refresh_is_announced_politely(e2e, page, served, settings):
     settings.ACTIVITIES_CACHE_TTL = 0
     server = served(task(id="first", scheduledAt="2026-04-15T13:00:00.000Z"))
     page.clock.install()
-    page.goto(e2e.url + "/tasks/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/tasks/")
     page.get_by_label("Auto-refresh every minute").check()
     server.tasks = [*server.tasks, task(id="second", scheduledAt="2026-04-15T14:00:00.000Z")]
     page.clock.run_for(61_000)
@@ -206,8 +196,7 @@ def test_signing_out_says_so_and_saved_views_pass_axe(e2e, page, user):
     from activities.models import SavedView
 
     SavedView.objects.create(owner=user, name="Calls", query="channel=CALLCENTER&status=PENDING")
-    page.goto(e2e.url + "/views/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/views/")
     expect(page.locator(".saved-filters").first).to_contain_text("Status: Pending")
     expect(page.locator(".saved-count").first).to_contain_text("tasks now")
     page.get_by_text("Rename…").click()

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from tests.helpers_team import make, store
 
-from ..conftest import PASSWORD
-from .conftest import sign_in
+from ..helpers import open_signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -60,8 +59,7 @@ def day(served):
 
 
 def test_from_the_overview_to_the_worst_operators_overdue_tasks_and_back(e2e, page, day):
-    page.goto(e2e.url + "/team/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/team/")
     expect(page.get_by_role("heading", name="Team overview", exact=True)).to_be_visible()
     operators = page.locator("#operators-table")
 
@@ -97,8 +95,7 @@ def test_from_the_overview_to_the_worst_operators_overdue_tasks_and_back(e2e, pa
 @pytest.mark.parametrize("width", [1440, 375])
 def test_the_overview_passes_an_accessibility_scan(e2e, page, day, width):
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(e2e.url + "/team/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/team/")
     page.locator(".chart-numbers summary").click()
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
@@ -106,14 +103,12 @@ def test_the_overview_passes_an_accessibility_scan(e2e, page, day, width):
 
 def test_on_a_phone_the_overview_does_not_scroll_sideways(e2e, page, day):
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto(e2e.url + "/team/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/team/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375
 
 
 def test_the_operator_page_passes_an_accessibility_scan(e2e, page, day):
-    page.goto(e2e.url + "/team/operators/OP-2/")
-    sign_in(page, PASSWORD)
+    open_signed_in(page, e2e.url + "/team/operators/OP-2/")
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
