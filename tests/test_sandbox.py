@@ -614,7 +614,8 @@ def test_python_m_sandbox_prints_its_url_and_stops_on_ctrl_c():
         connection.close()
 
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        # Generous: a loaded 2-core CI machine has made this take over 10 s.
+        assert process.wait(timeout=60) == 0
         assert "Traceback" not in process.stderr.read()
     finally:
         if process.poll() is None:
