@@ -28,18 +28,15 @@ from bench.run import (  # noqa: E402
     Client,
     Plan,
     Sandbox,
-    configured_workers,
     django_env,
     prepare_database,
     say,
     sign_in,
-    start_dashboard,
+    start_both,
     start_sandbox,
     time_export,
     time_export_rush,
     time_xlsx_export,
-    wait_until_ready,
-    warm_up,
 )
 
 
@@ -53,16 +50,8 @@ def measure(plan: Plan, workdir: Path, repeat: int, extra: dict[str, str], rows:
         lock_dir = {"ACTIVITIES_EXPORT_LOCK_DIR": str(workdir / "export-slots")}
         env = {**django_env(workdir, port), **lock_dir, **extra}
         prepare_database(env, password, workdir)
-        uncached = start_dashboard(
-            procs, "uncached", {**env, "ACTIVITIES_CACHE_TTL": "0"}, plan, workdir
-        )
-        production = start_dashboard(procs, "production", env, plan, workdir)
-        workers, _ = configured_workers(plan)
-        for dashboard in (uncached, production):
-            wait_until_ready(dashboard, workers)
-        cookie = sign_in(uncached.port, password)
-        for dashboard in (uncached, production):
-            warm_up(dashboard, cookie, ["/tasks/", "/tasks/?per_page=100"], clients=workers * 2)
+        warm_paths = ["/tasks/", "/tasks/?per_page=100"]
+        uncached, production, cookie = start_both(procs, env, plan, workdir, password, warm_paths)
         Client(production.port, {"Cookie": cookie}).get("/tasks/export.csv?status=COMPLETED")
         cookies = [cookie, sign_in(uncached.port, password, SECOND_USERNAME)]
         for run in range(1, repeat + 1):

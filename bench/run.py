@@ -1231,6 +1231,27 @@ def bench(plan: Plan, workdir: Path) -> str:
         services.close()
 
 
+def start_both(
+    procs: Processes, env: dict, plan: Plan, workdir: Path, password: str, warm_paths: list[str]
+) -> tuple[Dashboard, Dashboard, str]:
+    """The two dashboards, ready, warm and signed in: both as in production except that
+    "uncached" never reuses a fetched view (ACTIVITIES_CACHE_TTL=0), so each of its
+    pages goes to the API. Returns them and the bench user's session cookie."""
+    say("starting gunicorn twice (uncached and production settings)")
+    uncached = start_dashboard(
+        procs, "uncached", {**env, "ACTIVITIES_CACHE_TTL": "0"}, plan, workdir
+    )
+    production = start_dashboard(procs, "production", env, plan, workdir)
+    workers, _ = configured_workers(plan)
+    for dashboard in (uncached, production):
+        wait_until_ready(dashboard, workers)
+    cookie = sign_in(uncached.port, password)  # one database: good on both
+    say("warming up every worker")
+    for dashboard in (uncached, production):
+        warm_up(dashboard, cookie, warm_paths, clients=workers * 2)
+    return uncached, production, cookie
+
+
 def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.ExitStack) -> str:
     # Other work on the machine skews every figure: the table says how busy it was.
     load_before = os.getloadavg()[0]
@@ -1243,22 +1264,9 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     say("collecting static files, creating the database and the bench users")
     today = prepare_database(env, password, workdir)
 
-    # Two dashboards, both as in production except that "uncached" never reuses a
-    # fetched view (ACTIVITIES_CACHE_TTL=0), so each of its pages goes to the API.
-    say("starting gunicorn twice (uncached and production settings)")
-    uncached = start_dashboard(
-        procs, "uncached", {**env, "ACTIVITIES_CACHE_TTL": "0"}, plan, workdir
-    )
-    production = start_dashboard(procs, "production", env, plan, workdir)
-    workers, threads = configured_workers(plan)
-    for dashboard in (uncached, production):
-        wait_until_ready(dashboard, workers)
-    cookie = sign_in(uncached.port, password)  # one database: good on both
-
-    say("warming up every worker")
     warm_paths = ["/tasks/", "/tasks/?per_page=100", "/tasks/?page=2"]
-    for dashboard in (uncached, production):
-        warm_up(dashboard, cookie, warm_paths, clients=workers * 2)
+    uncached, production, cookie = start_both(procs, env, plan, workdir, password, warm_paths)
+    workers, threads = configured_workers(plan)
     for _ in range(3):
         api.call({"per_page": 100})
 
