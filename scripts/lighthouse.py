@@ -166,28 +166,45 @@ def main() -> int:
     try:
         print(f"load average before: {os.getloadavg()[0]:.2f}", file=sys.stderr)
         port = start_servers(procs, workdir, password)
-        cookies = sign_in(port, password)
-        url = f"http://{HOST}:{port}{PAGE}"
-        reports = []
-        for run in range(1, args.runs + 1):
-            out = workdir / f"report-{run}.json"
-            log = workdir / "lh.log"
-            report = run_lighthouse(args.lighthouse, url, cookies, out, log, bool(args.trace))
-            reports.append((report, out))
-            print(f"pass {run}: {scores(report)}", file=sys.stderr)
-        best, out = max(reports, key=lambda kept: sum(scores(kept[0]).values()))
-        if args.keep:
-            args.keep.write_text(json.dumps(best))
-        if args.trace:
-            shutil.copy(out.with_name(out.stem + "-0.trace.json"), args.trace)
+        best = best_pass(args, f"http://{HOST}:{port}{PAGE}", sign_in(port, password), workdir)
     except Failed as exc:
         print(f"lighthouse: could not run: {exc}", file=sys.stderr)
         return 2
     finally:
         procs.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
+    return summary(best, args.runs)
 
-    print(f"Lighthouse {best['lighthouseVersion']}, mobile, {PAGE} (best of {args.runs}):")
+
+def best_pass(args: argparse.Namespace, url: str, cookies: dict, workdir: Path) -> dict:
+    """Run the passes and keep the best; a pass Lighthouse itself fails (its NO_NAVSTART,
+    say) is reported and skipped, and only when every pass fails is the run a failure."""
+    reports, failures = [], []
+    for run in range(1, args.runs + 1):
+        out = workdir / f"report-{run}.json"
+        try:
+            report = run_lighthouse(
+                args.lighthouse, url, cookies, out, workdir / "lh.log", bool(args.trace)
+            )
+        except Failed as exc:
+            print(f"pass {run}: failed: {exc}", file=sys.stderr)
+            failures.append(exc)
+            continue
+        reports.append((report, out))
+        print(f"pass {run}: {scores(report)}", file=sys.stderr)
+    if not reports:
+        raise failures[-1]
+    best, out = max(reports, key=lambda kept: sum(scores(kept[0]).values()))
+    if args.keep:
+        args.keep.write_text(json.dumps(best))
+    if args.trace:
+        shutil.copy(out.with_name(out.stem + "-0.trace.json"), args.trace)
+    return best
+
+
+def summary(best: dict, runs: int) -> int:
+    """Print the best pass's scores and what cost points; 0 when all three are 100."""
+    print(f"Lighthouse {best['lighthouseVersion']}, mobile, {PAGE} (best of {runs}):")
     for name, score in scores(best).items():
         print(f"  {name}: {score}")
     lines = flagged(best)
