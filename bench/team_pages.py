@@ -191,6 +191,8 @@ def gunicorn(args) -> int:
             password = secrets.token_urlsafe(16)
             run.ROOT = roots[0]  # migrations and the fill from the first tree
             run.prepare_database(env, password, workdir)
+            # The copy's slices, as bench/run.py's sync leaves them before its fill.
+            run.run_sync(procs[roots[0]], env, [], workdir / "sync.log", 600)
             operator = run.fill_copy(env, plan, workdir, "copy")
             _served(run, args, roots, procs, env, password, operator, workdir)
     finally:
