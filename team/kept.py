@@ -58,6 +58,8 @@ def operator_key(
         timezone.localdate(now, tz),
         timezone.localdate(now, timezone.get_default_timezone()),
         timezone.localdate(),  # the tables' dates (activities.formatting.Clock)
+        period.start,
+        period.end,
         period.start <= now < period.end,
         charts.timeline_x(now, period),
         _next_overdue("operator_external_id", external_id, now),
