@@ -24,10 +24,10 @@ def _tidy(request: HttpRequest) -> HttpResponse | None:
     """A submitted filter bar sends empty fields too: the bookmarkable URL drops them."""
     if not any(v == "" for _, values in request.GET.lists() for v in values):
         return None
-    kept = request.GET.copy()
+    filled = request.GET.copy()
     for name, values in request.GET.lists():
-        kept.setlist(name, [v for v in values if v != ""])
-    return redirect(f"{request.path}?{kept.urlencode()}")
+        filled.setlist(name, [v for v in values if v != ""])
+    return redirect(f"{request.path}?{filled.urlencode()}")
 
 
 def _page(request, template: str, sort_choices, build, keep=None) -> HttpResponse:
