@@ -3,6 +3,7 @@
     .venv/bin/python bench/team_pages.py            # SQLite in a temporary folder
     DATABASE_URL=postgres://... .venv/bin/python bench/team_pages.py   # an empty PostgreSQL
     .venv/bin/python bench/team_pages.py --copy run  # bench/run.py's copy instead
+    .venv/bin/python bench/team_pages.py --gunicorn [--root TREE ...] [--postgres]
 
 It fills the copy (TaskRecord rows as a sync writes them), then times the pages with
 Django's test client: the database and the rendering, without gunicorn or the network.
@@ -12,6 +13,14 @@ Prints a Markdown table with each figure beside its target (issue "The team over
 route. `--copy run`: bench/run.py's own fill (sandbox tasks mapped by the syncer's
 code: 15 operators, 8 routes), the copy its team rows are measured on. Either way the
 copy gets the statistics the syncer leaves (mirror.sync.refresh_statistics).
+
+`--gunicorn` times bench/run.py's team rows through gunicorn instead, with its own
+functions (its copy, gunicorn.conf.py, one keep-alive connection, 2 warm-up requests
+per row): a minute or two instead of the whole run. Each `--root` (another checkout,
+e.g. `git archive` of the commit before a change) gets its own gunicorn over the same
+copy, and the rounds take them in turns, so both see the same load. Beside the time
+the client sees, it prints gunicorn's own time per request (its access log's `%(D)s`)
+and the same page timed in-process with Django's test client on the same copy.
 """
 
 from __future__ import annotations
@@ -114,10 +123,140 @@ def _fill_like_run(day: int, month: int) -> str:
     return printed.getvalue().split("BENCH_OPERATOR=")[1].split()[0]
 
 
+# The same page in-process, on the same copy, for the gunicorn-vs-in-process gap: a
+# `manage.py shell` script in the served tree, signed in as the bench user.
+IN_PROCESS = """
+import os, statistics, time
+from django.contrib.auth.models import User
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+client.force_login(User.objects.get(username="bench"))
+path, samples = os.environ["BENCH_PATH"], int(os.environ["BENCH_SAMPLES"])
+wall, cpu = [], []
+for n in range(samples + 2):
+    started, started_cpu = time.perf_counter(), time.process_time()
+    assert client.get(path).status_code == 200
+    if n >= 2:
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+print(f"BENCH_IN_PROCESS={statistics.median(wall)} {statistics.median(cpu)}")
+"""
+
+
+def _served_ms(log: Path, skip: int) -> list[float]:
+    """gunicorn's own time (ms) of each request logged after the first `skip` lines."""
+    lines = log.read_text(errors="replace").splitlines()
+    return [int(x.rsplit(" ", 2)[-2]) / 1000 for x in lines if x.startswith("TIMED ")][skip:]
+
+
+def _in_process(root: Path, env: dict, path: str, samples: int) -> tuple[float, float]:
+    import subprocess  # nosec B404 (our own interpreter, fixed arguments)
+
+    done = subprocess.run(  # noqa: S603  # nosec B603
+        [sys.executable, "manage.py", "shell", "-c", IN_PROCESS],
+        cwd=root,
+        env={**env, "BENCH_PATH": path, "BENCH_SAMPLES": str(samples)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if "BENCH_IN_PROCESS=" not in done.stdout:
+        raise SystemExit(f"in-process timing failed:\n{done.stderr[-2000:]}")
+    wall, cpu = done.stdout.split("BENCH_IN_PROCESS=")[1].split()[:2]
+    return float(wall) * 1000, float(cpu) * 1000
+
+
+def gunicorn(args) -> int:
+    """bench/run.py's team rows through gunicorn, one server per `--root`, in turns."""
+    import contextlib
+    import secrets
+
+    sys.path.insert(0, str(ROOT))
+    from bench import run
+    from bench.procs import Processes
+
+    roots = [Path(r).resolve() for r in (args.root or [str(ROOT)])]
+    plan = run.Plan(50, 200, args.samples, 1.0, (1,), None, postgres=args.postgres)
+    args.plan = plan
+    procs = {root: Processes(cwd=root) for root in roots}
+    services = contextlib.ExitStack()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            workdir = Path(folder)
+            port, _ = run.start_sandbox(procs[roots[0]], plan, workdir)
+            env = run.django_env(workdir, port)
+            if args.postgres:
+                env["DATABASE_URL"] = run.start_postgres(services, workdir)
+            password = secrets.token_urlsafe(16)
+            run.ROOT = roots[0]  # migrations and the fill from the first tree
+            run.prepare_database(env, password, workdir)
+            # The copy's slices, as bench/run.py's sync leaves them before its fill.
+            run.run_sync(procs[roots[0]], env, [], workdir / "sync.log", 600)
+            operator = run.fill_copy(env, plan, workdir, "copy")
+            _served(run, args, roots, procs, env, password, operator, workdir)
+    finally:
+        for each in procs.values():
+            each.stop_all()
+        services.close()
+    return 0
+
+
+def _served(run, args, roots, procs, env, password, operator, workdir) -> None:
+    from bench.procs import cpu_seconds
+
+    servers = []
+    timed_env = {**env, "GUNICORN_CMD_ARGS": "--access-logformat='TIMED %(r)s %(D)s %(s)s'"}
+    for n, root in enumerate(roots):
+        servers.append(run.start_dashboard(procs[root], f"t{n}", timed_env, args.plan, workdir))
+    for server in servers:
+        run.wait_until_ready(server, run.configured_workers(args.plan)[0])
+    cookie = run.sign_in(servers[0].port, password)
+    path = {"operator": f"/team/operators/{operator}/", "day": "/team/?range=today"}[args.page]
+    for server in servers:  # as bench/run.py's start_both, then the page itself
+        run.warm_up(server, cookie, ["/tasks/", path], clients=8)
+    print(f"{args.page} page {path}, {args.samples} samples a round, {len(roots)} servers")
+    for number in range(args.rounds):
+        for root, server in zip(roots, servers, strict=True):
+            skip = len(_served_ms(server.log, 0))
+            client = run.Client(server.port, {"Cookie": cookie})
+            seen = []
+            for n in range(args.samples + 2):
+                if n == 2:  # the workers' CPU time (all of them: one serves the connection)
+                    cpu = cpu_seconds(server.workers)
+                reply = client.get(path)
+                run.page_ok(reply, path)
+                if n >= 2:
+                    seen.append(reply.seconds * 1000)
+            cpu = (cpu_seconds(server.workers) - cpu) * 1000 / args.samples
+            client.close()
+            served = _served_ms(server.log, skip + 2)
+            line = (
+                f"round {number} {root.name}: client {statistics.median(seen):.1f} ms, "
+                f"gunicorn {statistics.median(served):.1f} ms (CPU {cpu:.1f})"
+            )
+            if args.in_process:
+                wall, cpu = _in_process(root, env, path, args.samples)
+                line += f", in-process {wall:.1f} ms (CPU {cpu:.1f})"
+            print(f"{line}; load {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def main() -> int:
-    like_run = sys.argv[1:] == ["--copy", "run"]
-    if sys.argv[1:] not in ([], ["--copy", "run"], ["--copy", "synthetic"]):
-        raise SystemExit("usage: bench/team_pages.py [--copy synthetic|run]")
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copy", choices=("synthetic", "run"), default="synthetic")
+    parser.add_argument("--gunicorn", action="store_true", help="bench/run.py's team rows")
+    parser.add_argument("--root", action="append", help="a tree to serve (repeatable)")
+    parser.add_argument("--postgres", action="store_true", help="a PostgreSQL copy")
+    parser.add_argument("--page", choices=("operator", "day"), default="operator")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--in-process", action="store_true", help="time it in-process too")
+    args = parser.parse_args()
+    if args.gunicorn:
+        return gunicorn(args)
+    like_run = args.copy == "run"
     _setup()
     from django.contrib.auth.models import Permission, User
     from django.db import connection

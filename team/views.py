@@ -9,13 +9,12 @@ import functools
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from activities.access import supervisor_required
 from activities.saved_views import sidebar_context
 
-from . import links, names, pages, summary
+from . import kept, links, names, pages, summary
 from .filters import TeamFilterSet
 
 OVERVIEW = "team/overview.html"
@@ -25,17 +24,37 @@ def _tidy(request: HttpRequest) -> HttpResponse | None:
     """A submitted filter bar sends empty fields too: the bookmarkable URL drops them."""
     if not any(v == "" for _, values in request.GET.lists() for v in values):
         return None
-    kept = request.GET.copy()
+    filled = request.GET.copy()
     for name, values in request.GET.lists():
-        kept.setlist(name, [v for v in values if v != ""])
-    return redirect(f"{request.path}?{kept.urlencode()}")
+        filled.setlist(name, [v for v in values if v != ""])
+    return redirect(f"{request.path}?{filled.urlencode()}")
 
 
-def _page(request, template: str, sort_choices, build) -> HttpResponse:
-    """Validate the filters (400 with the field's error), then render what `build` makes."""
-    now = timezone.now()
+def _page(request, template: str, sort_choices, build, keep=None) -> HttpResponse:
+    """Validate the filters (400 with the field's error), then render what `build` makes;
+    with `keep(fs, now, freshness)` (team.kept), a page kept under its key if any."""
+    now = kept.clock()
     fs = TeamFilterSet(request.GET, now=now, sort_choices=tuple(sort_choices))
-    ctx = {
+    if not fs.is_valid():
+        return render(request, template, _context(request, template, fs), status=400)
+
+    def draw() -> HttpResponse:
+        ctx = _context(request, template, fs)
+        ctx.update(pages.common(fs, now=now))
+        ctx.update(build(fs, now))
+        return render(request, template, ctx)
+
+    if keep is None:
+        return draw()
+    period = fs.period
+    kept_as = keep(fs, now, pages.freshness(period.start, period.end, now=now))
+    if kept_as is None:
+        return draw()
+    return kept.pages.respond(request, kept_as[0], draw, kept_as[1])
+
+
+def _context(request, template: str, fs: TeamFilterSet) -> dict:
+    return {
         "form": fs.form,
         "filterset": fs,
         # Saved views belong to the overview: a view saved there reopens /team/.
@@ -43,11 +62,6 @@ def _page(request, template: str, sort_choices, build) -> HttpResponse:
         "q": functools.partial(links.query, request),
         "datalists": names.datalists(),
     }
-    if not fs.is_valid():
-        return render(request, template, ctx, status=400)
-    ctx.update(pages.common(fs, now=now))
-    ctx.update(build(fs, now))
-    return render(request, template, ctx)
 
 
 @require_safe
@@ -71,7 +85,10 @@ def operator(request: HttpRequest, external_id: str) -> HttpResponse:
         ctx["timeline"] = pages.operator_timeline(ctx["queryset"], fs, now=now)
         return ctx
 
-    return _tidy(request) or _page(request, "team/operator.html", pages.TASK_COLUMNS, build)
+    def keep(fs, now, freshness):
+        return kept.operator_key(fs, external_id, now=now, freshness=freshness)
+
+    return _tidy(request) or _page(request, "team/operator.html", pages.TASK_COLUMNS, build, keep)
 
 
 @require_safe
@@ -98,7 +115,7 @@ def commerce(request: HttpRequest, external_id: str) -> HttpResponse:
 @supervisor_required
 def summary_json(request: HttpRequest) -> JsonResponse:
     """The overview's numbers as JSON (README: "Team overview"); 400 with the errors."""
-    now = timezone.now()
+    now = kept.clock()
     fs = TeamFilterSet(request.GET, now=now, sort_choices=pages.GROUP_COLUMNS)
     if not fs.is_valid():
         return JsonResponse({"errors": fs.form.errors.get_json_data()}, status=400)
