@@ -179,22 +179,31 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
             for server in servers:
                 run.warm_up(server, cookie, ["/tasks/", "/tasks/?per_page=100"], workers * 2)
             print(f"## {root} (load average {os.getloadavg()[0]:.2f})")
-            _gunicorn_table(run, plan, servers, cookie, run.Sandbox(port), sandbox.pid)
+            _gunicorn_table(run, plan, servers, cookie, run.Sandbox(port), sandbox.pid, args.only)
     finally:
         procs.stop_all()
 
 
-def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int) -> None:
+def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int, only: str) -> None:
     uncached, production = servers
+    dash = run.Client(production.port, {"Cookie": cookie})
+    # The floor: gunicorn, Django's handler and the middleware around a view that does
+    # nothing, without and with the session cookie (the session and user are loaded by
+    # the middleware that reads them), on the same kind of connection.
+    _repeat_row(run, plan, production, run.Client(production.port), api, "/healthz", "healthz")
+    _repeat_row(run, plan, production, dash, api, "/healthz", "healthz, signed in")
+    if only in ("", "cached"):
+        for per_page in (20, 100):
+            _repeat_row(run, plan, production, dash, api, f"/tasks/?per_page={per_page}", "cached")
+    if only == "cached":
+        return
     dash = run.Client(uncached.port, {"Cookie": cookie})
     for per_page in (20, 100):
         timed = run.time_list_page(dash, api, per_page, plan)
         target = run.OVERHEAD_TARGET_MS[per_page]
         print(run.latency_row(f"uncached {per_page}", timed, target_ms=target).cells())
-    dash = run.Client(production.port, {"Cookie": cookie})
-    for per_page in (20, 100):
-        timed = run.time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
-        print(f"cached {per_page}: median {run.ms(run.median(timed.seconds))}")
+    if only == "uncached":
+        return
     load = run.run_load(
         plan.clients[0], plan.load_seconds, uncached, cookie, api, sandbox_pid, plan
     )
@@ -202,6 +211,19 @@ def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int) -> N
         f"load {load.clients} clients: {load.requests / load.seconds:.0f} pages/s, "
         f"{load.errors} errors, CPU {load.cpu}"
     )
+
+
+def _repeat_row(run, plan, server, dash, api, path: str, name: str) -> None:
+    """The same path again and again on one connection: median wall time, and the
+    workers' CPU per request (utime + stime from /proc, gunicorn's own work included)."""
+    from bench.procs import cpu_seconds
+
+    workers = server.workers
+    cpu = cpu_seconds(workers)
+    timed = run.time_cached_view(dash, api, path, plan)
+    cpu_ms = (cpu_seconds(workers) - cpu) * 1000 / (len(timed.seconds) + 2)
+    wall = run.ms(run.median(timed.seconds))
+    print(f"{name} {path}: median {wall}, workers' CPU {cpu_ms:.2f} ms a request")
 
 
 def main() -> None:
