@@ -15,6 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.http import QueryDict
 from django.middleware import csrf
+from django.template import engines
 from django.test import Client, RequestFactory
 from django.utils import timezone, translation
 
@@ -166,3 +167,17 @@ def test_a_drawn_and_a_kept_pages_tokens_both_work(user, api):
         "/i18n/setlang/", {"language": "en", "next": URL, "csrfmiddlewaretoken": bad}
     )
     assert response.status_code == 403
+
+
+def test_a_remembered_translation_follows_the_language():
+    template = engines["jinja2"].env.from_string('{{ _("Status") }}|{{ _("100%% sure") }}')
+    for language, expected in [("en", "Status"), ("es", "Estado"), ("en", "Status")] * 2:
+        with translation.override(language):
+            assert template.render() == f"{expected}|100% sure"
+
+
+def test_a_translation_with_values_escapes_each_value():
+    template = engines["jinja2"].env.from_string('{{ _("Operator %(name)s", name=who) }}')
+    with translation.override("es"):
+        assert template.render(who="<b>Ana</b>") == "Operador &lt;b&gt;Ana&lt;/b&gt;"
+        assert template.render(who="Luis") == "Operador Luis"
