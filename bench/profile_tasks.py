@@ -7,8 +7,11 @@
 `--gunicorn` measures issue 14's rows of bench/run.py only (uncached list pages at 20
 and 100 per page against the direct call, cached repeats, one load phase) with
 bench/run.py's own functions, through gunicorn as in production: a minute or two
-instead of the whole run. `--root` serves another checkout (e.g. `git archive` of the
-commit before a change) with the same measuring code, to compare the two in turns.
+instead of the whole run. It starts with the floor: a trivial WSGI app under the same
+gunicorn.conf.py, then /healthz without and with a session, each with the workers'
+CPU per request (`--only cached` stops after the cached repeats). `--root` serves
+another checkout (e.g. `git archive` of the commit before a change) with the same
+measuring code, to compare the two in turns.
 
 No gunicorn and no network beyond 127.0.0.1: Django's test client calls the view in
 this process, signed in as a real supervisor (a member of the Supervisors group, in a
@@ -34,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.procs import Processes  # noqa: E402 (after the path is set)
 
 
 def setup_django(folder: str) -> None:
@@ -156,7 +161,6 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
     import secrets
 
     from bench import run
-    from bench.procs import Processes
 
     root = Path(args.root).resolve()
     run.ROOT = root  # where manage.py and gunicorn.conf.py are read from
@@ -179,7 +183,31 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
             for server in servers:
                 run.warm_up(server, cookie, ["/tasks/", "/tasks/?per_page=100"], workers * 2)
             print(f"## {root} (load average {os.getloadavg()[0]:.2f})")
-            _gunicorn_table(run, plan, servers, cookie, run.Sandbox(port), sandbox.pid, args.only)
+            api = run.Sandbox(port)
+            _trivial_row(run, plan, api, workdir, env)
+            _gunicorn_table(run, plan, servers, cookie, api, sandbox.pid, args.only)
+    finally:
+        procs.stop_all()
+
+
+def trivial_app(environ, start_response):
+    """A WSGI app that answers a 16-byte JSON at once: gunicorn's own cost per request."""
+    body = b'{"status": "ok"}'
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "16")])
+    return [body]
+
+
+def _trivial_row(run, plan, api, workdir: Path, env: dict[str, str]) -> None:
+    """`trivial_app` under the same gunicorn.conf.py (this tree's), one connection."""
+    procs = Processes(cwd=ROOT)
+    port = run.free_port()
+    command = [sys.executable, "-m", "gunicorn", "--config", str(run.ROOT / "gunicorn.conf.py")]
+    command += ["--bind", f"{run.HOST}:{port}", "bench.profile_tasks:trivial_app"]
+    process = procs.start(command, env=env, log=workdir / "gunicorn-trivial.log")
+    try:
+        server = run.Dashboard("trivial", port, process, workdir / "gunicorn-trivial.log")
+        run.wait_until_ready(server, run.configured_workers(plan)[0])
+        _repeat_row(run, plan, server, run.Client(port), api, "/", "trivial WSGI app")
     finally:
         procs.stop_all()
 
