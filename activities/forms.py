@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.forms.utils import ErrorDict
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy, override
@@ -26,6 +27,7 @@ from django.utils.translation import get_language, gettext, gettext_lazy, overri
 from . import api as client
 from . import l10n, ranges
 from .formatting import humanize
+from .recent import Recent
 
 PER_PAGE_CHOICES = (10, 20, 50, 100)
 DEFAULT_PER_PAGE = 20
@@ -132,7 +134,7 @@ class TaskFilterForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, now: datetime | None = None, **kwargs) -> None:
         # Django deep-copies every field for each form, and the choices were then set
         # anew: a fifth of a kept page's CPU. Nothing changes a field of this form
         # after it is built, so the fields, choices set, are built once per language
@@ -142,6 +144,8 @@ class TaskFilterForm(forms.Form):
         del self.base_fields
         self.fields = dict(_shared_fields(get_language(), channel_values()))
         self.resolved_range: ranges.ResolvedRange | None = None
+        # The instant a preset resolves against (the request's, when given).
+        self.now = now
 
     def clean_per_page(self) -> int:
         # TypedChoiceField already refused anything but 10/20/50/100.
@@ -179,7 +183,7 @@ class TaskFilterForm(forms.Form):
             self.add_error("range", gettext("Choose a preset range or dates, not both."))
         elif preset:
             self.resolved_range = ranges.resolve(
-                preset, now=timezone.now(), tz=timezone.get_current_timezone()
+                preset, now=self.now or timezone.now(), tz=timezone.get_current_timezone()
             )
         if preset == "overdue" and data.get("status") not in ("", None, "PENDING"):
             self.add_error("status", gettext("Overdue tasks are pending ones; clear the status."))
@@ -247,6 +251,44 @@ class TaskFilterForm(forms.Form):
         return ranges.describe(self.resolved_range, tz=timezone.get_current_timezone())
 
 
+# Valid forms' values and resolved preset, by what they depend on (`bound_form`).
+_valid: Recent[tuple[dict, ranges.ResolvedRange | None]] = Recent(256)
+
+
+def bound_form(data: QueryDict) -> TaskFilterForm:
+    """`TaskFilterForm(data)`, already validated: `is_valid()` answers without cleaning.
+
+    A valid form's values depend only on the query string and the channels offered,
+    and its preset's dates on the viewer's zone and local date: each combination is
+    validated once per process, so that a repeated view does not clean nine fields
+    again. `overdue` ends at the current instant, so it is validated each time, as is
+    any form that turns out invalid (its errors are in the active language).
+    """
+    now = timezone.now()
+    form = TaskFilterForm(data, now=now)
+    if data.get("range") == "overdue":
+        return form
+    tz = timezone.get_current_timezone()
+    query = tuple((name, tuple(values)) for name, values in data.lists())
+    key = (query, channel_values(), tz, now.astimezone(tz).date())
+    cleaned = _valid.get(key, lambda: _cleaned(form))
+    if cleaned is _INVALID:
+        form.is_valid()  # the errors, in this request's language
+        return form
+    form.cleaned_data, form.resolved_range = dict(cleaned[0]), cleaned[1]
+    form._errors = ErrorDict()
+    return form
+
+
+_INVALID = ({}, None)
+
+
+def _cleaned(form: TaskFilterForm) -> tuple[dict, ranges.ResolvedRange | None]:
+    if not form.is_valid():
+        return _INVALID
+    return dict(form.cleaned_data), form.resolved_range
+
+
 @functools.lru_cache(maxsize=64)
 def _shared_fields(language: str | None, channels: tuple[str, ...]) -> dict[str, forms.Field]:
     """TaskFilterForm's fields with their choices in `language`, for `channels`."""
@@ -266,6 +308,7 @@ def _shared_fields(language: str | None, channels: tuple[str, ...]) -> dict[str,
 def _forget_fields(**kwargs) -> None:
     # Channels are part of the key; languages and catalogues (tests) are not.
     _shared_fields.cache_clear()
+    _valid.clear()
 
 
 def validate_list_query(query: str) -> None:

@@ -23,13 +23,13 @@ from django.contrib.messages import get_messages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.utils.translation import get_language
 
 from team import names as team_names
 
 from . import user_cache
 from .recent import Recent
+from .tokens import get_token
 
 # What csrf_input prints before the token (dashboard/jinja2.py, csrf_once).
 _TOKEN_AFTER = b'name="csrfmiddlewaretoken" value="'  # noqa: S105  # nosec B105 (markup)

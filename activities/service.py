@@ -31,8 +31,8 @@ from .recent import Recent
 logger = logging.getLogger(__name__)
 
 # Bump when TaskPage's shape or the stored form changes, so old entries are never read
-# back. 3: the page is stored as JSON (`_store`), not pickled.
-CACHE_VERSION = 3
+# back. 3: the page is stored as JSON (`_store`), not pickled. 4: with its CRC-32.
+CACHE_VERSION = 4
 
 # The status tabs above the list: (status parameter, label); "" is All. The labels are
 # lazy: they are read while a page renders, in that request's language.
@@ -85,8 +85,16 @@ def _cache_key(query: TaskQuery, base_url: str, api_key: str) -> str:
     return f"activities:tasks:v{CACHE_VERSION}:{digest}"
 
 
+_UNREAD = object()
+
+
 def list_tasks(
-    query: TaskQuery, *, refresh: bool = False, ttl: int | None = None, local_copy: bool = True
+    query: TaskQuery,
+    *,
+    refresh: bool = False,
+    ttl: int | None = None,
+    local_copy: bool = True,
+    stored=_UNREAD,
 ) -> Listing:
     """Return the page for `query`, from the cache when fresh enough.
 
@@ -94,11 +102,13 @@ def list_tasks(
     skips the cached copy (but still stores the new answer). When the API fails and no
     cached copy is young enough, the local copy answers if it covers the view
     (`local_copy`, see `_from_local_copy`). Raises the client's `ApiError` when the API
-    fails and no usable copy exists.
+    fails and no usable copy exists. `stored`: the cache's entry for `query` (or None),
+    when the caller has already read it.
     """
     key = cache_key(query)
-    # (fetched at, JSON): the page is decoded only if it is shown, not on every miss.
-    stored = cache.get(key)
+    # (fetched at, JSON, CRC-32): the page is decoded only if it is shown, not on every miss.
+    if stored is _UNREAD:
+        stored = cache.get(key)
     now = time.time()
     fresh_for = settings.ACTIVITIES_CACHE_TTL if ttl is None else ttl
     if stored is not None and not refresh and now - stored[0] < fresh_for:
@@ -123,23 +133,25 @@ def list_tasks(
     return _listing((now, page), now, "api", version=version)
 
 
-def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes]:
+def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes, int]:
     # JSON through msgspec rather than a pickle of the records: about 10 times cheaper
     # to write and no slower to read back (bench/README.md, "Profile"); JSON rather
-    # than msgpack, which would turn every time's UTC offset into +00:00.
-    return fetched_at, _encoder.encode(page)
+    # than msgpack, which would turn every time's UTC offset into +00:00. Its checksum
+    # is computed here, once, not on every read of a 100 KB page (`_version`).
+    body = _encoder.encode(page)
+    return fetched_at, body, zlib.crc32(body)
 
 
-def _version(key: str, stored: tuple[float, bytes]) -> str:
+def _version(key: str, stored: tuple[float, bytes, int]) -> str:
     # The view, when it was fetched and a checksum of what was fetched: two answers
     # never share a name, even under a clock that stands still (tests).
-    return f"{key}@{stored[0]!r}:{zlib.crc32(stored[1]):08x}"
+    return f"{key}@{stored[0]!r}:{stored[2]:08x}"
 
 
-def _load(stored: tuple[float, bytes], version: str) -> tuple[float, TaskPage]:
+def _load(stored: tuple[float, bytes, int], version: str) -> tuple[float, TaskPage]:
     # Decoded once per process: the records are immutable, and decoding a 100-task
     # page was the largest part of a cached page's CPU once its table was kept.
-    fetched_at, body = stored
+    fetched_at, body, _ = stored
     return fetched_at, _decoded.get(version, lambda: client.parse_page(body))
 
 
@@ -184,21 +196,37 @@ def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listin
     trip. The list's own total fills its tab. A count that fails is None; a list
     that fails raises as `list_tasks` does. The counts are a `Counts`.
     """
-    count_queries = {
+    count_queries = dict(_count_queries(query))
+    # The list and the counts in one cache round trip (one lock, one network call).
+    found = {} if refresh else cache.get_many([cache_key(query), *_keys(count_queries)])
+    stored = found.get(cache_key(query)) if not refresh else _UNREAD
+    if client.circuit_open():
+        # After an outage one call is let through to test the API: make it the list.
+        listing = list_tasks(query, refresh=refresh, stored=stored)
+        others = _start_counts(count_queries, refresh, found)
+    else:
+        others = _start_counts(count_queries, refresh, found)
+        listing = list_tasks(query, refresh=refresh, stored=stored)
+    if listing.source == "mirror":
+        return listing, _local_counts(query, listing)
+    return listing, _counts(listing, query.status, others)
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_queries(query: TaskQuery) -> dict[str, TaskQuery]:
+    """{status: the count call's query} for the tabs other than the list's own.
+
+    The same four on every view of a page (a frozen `TaskQuery`; not to be changed).
+    """
+    return {
         status: replace(query, status=status, page=1, per_page=1)
         for status, _ in STATUS_TABS
         if status != query.status
     }
-    if client.circuit_open():
-        # After an outage one call is let through to test the API: make it the list.
-        listing = list_tasks(query, refresh=refresh)
-        others = _start_counts(count_queries, refresh)
-    else:
-        others = _start_counts(count_queries, refresh)
-        listing = list_tasks(query, refresh=refresh)
-    if listing.source == "mirror":
-        return listing, _local_counts(query, listing)
-    return listing, _counts(listing, query.status, others)
+
+
+def _keys(queries: dict[str, TaskQuery]) -> list[str]:
+    return [cache_key(q) for q in queries.values()]
 
 
 class Counts(dict):
@@ -230,23 +258,24 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     return counts
 
 
-def _start_counts(queries: dict[str, TaskQuery], refresh: bool) -> dict:
-    """{status: its count's `Listing` when the cache has it fresh, else a future of it}.
+def _start_counts(queries: dict[str, TaskQuery], refresh: bool, found: dict) -> dict:
+    """{status: its count's `Listing` when `found` (the cache's entries) has it fresh,
+    else a future of it}.
 
-    Counts found in the cache are read here, in one cache round trip: handing them to
-    the thread pool cost more (thread switches under the GIL) than reading them.
+    Counts found in the cache are read here: handing them to the thread pool cost more
+    (thread switches under the GIL) than reading them. They are not logged one by one:
+    the list's own line says the page came from the cache (a log line costs about as
+    much as reading a count).
     """
     if refresh:
         return {status: _submit(q, refresh) for status, q in queries.items()}
-    keys = {status: cache_key(q) for status, q in queries.items()}
-    found = cache.get_many(list(keys.values()))
     now = time.time()
     started = {}
     for status, q in queries.items():
-        stored = found.get(keys[status])
+        key = cache_key(q)
+        stored = found.get(key)
         if stored is not None and now - stored[0] < settings.ACTIVITIES_COUNTS_TTL:
-            _log(q, "hit")
-            started[status] = _listing(_load(stored, _version(keys[status], stored)), now, "cache")
+            started[status] = _listing(_load(stored, _version(key, stored)), now, "cache")
         else:
             started[status] = _submit(q, refresh)
     return started

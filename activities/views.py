@@ -22,7 +22,7 @@ from . import api, service
 from .access import supervisor_required
 from .api_errors import error_response, log_failure
 from .formatting import RowFormatter, age, querystring
-from .forms import TaskFilterForm
+from .forms import TaskFilterForm, bound_form
 from .kept_pages import pages, text_key
 from .paging import Pager
 from .ranges import RANGE_TOKENS, token_label
@@ -55,10 +55,10 @@ def task_list(request: HttpRequest) -> HttpResponse:
     """The task list: filters, status tabs, one page of tasks, or the API's error."""
     if _wants_canonical_url(request):
         return _canonical_redirect(request)
-    form = TaskFilterForm(request.GET)
+    form = bound_form(request.GET)
     if not form.is_valid():
         return render(request, TEMPLATE, _list_context(request, form), status=400)
-    now = timezone.now()
+    now = form.now
     try:
         listing, counts = _fetch(form)
     except api.ApiError as exc:

@@ -7,8 +7,11 @@
 `--gunicorn` measures issue 14's rows of bench/run.py only (uncached list pages at 20
 and 100 per page against the direct call, cached repeats, one load phase) with
 bench/run.py's own functions, through gunicorn as in production: a minute or two
-instead of the whole run. `--root` serves another checkout (e.g. `git archive` of the
-commit before a change) with the same measuring code, to compare the two in turns.
+instead of the whole run. It starts with the floor: a trivial WSGI app under the same
+gunicorn.conf.py, then /healthz without and with a session, each with the workers'
+CPU per request (`--only cached` stops after the cached repeats). `--root` serves
+another checkout (e.g. `git archive` of the commit before a change) with the same
+measuring code, to compare the two in turns.
 
 No gunicorn and no network beyond 127.0.0.1: Django's test client calls the view in
 this process, signed in as a real supervisor (a member of the Supervisors group, in a
@@ -34,6 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.procs import Processes  # noqa: E402 (after the path is set)
 
 
 def setup_django(folder: str) -> None:
@@ -156,7 +161,6 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
     import secrets
 
     from bench import run
-    from bench.procs import Processes
 
     root = Path(args.root).resolve()
     run.ROOT = root  # where manage.py and gunicorn.conf.py are read from
@@ -179,22 +183,55 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
             for server in servers:
                 run.warm_up(server, cookie, ["/tasks/", "/tasks/?per_page=100"], workers * 2)
             print(f"## {root} (load average {os.getloadavg()[0]:.2f})")
-            _gunicorn_table(run, plan, servers, cookie, run.Sandbox(port), sandbox.pid)
+            api = run.Sandbox(port)
+            _trivial_row(run, plan, api, workdir, env)
+            _gunicorn_table(run, plan, servers, cookie, api, sandbox.pid, args.only)
     finally:
         procs.stop_all()
 
 
-def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int) -> None:
+def trivial_app(environ, start_response):
+    """A WSGI app that answers a 16-byte JSON at once: gunicorn's own cost per request."""
+    body = b'{"status": "ok"}'
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "16")])
+    return [body]
+
+
+def _trivial_row(run, plan, api, workdir: Path, env: dict[str, str]) -> None:
+    """`trivial_app` under the same gunicorn.conf.py (this tree's), one connection."""
+    procs = Processes(cwd=ROOT)
+    port = run.free_port()
+    command = [sys.executable, "-m", "gunicorn", "--config", str(run.ROOT / "gunicorn.conf.py")]
+    command += ["--bind", f"{run.HOST}:{port}", "bench.profile_tasks:trivial_app"]
+    process = procs.start(command, env=env, log=workdir / "gunicorn-trivial.log")
+    try:
+        server = run.Dashboard("trivial", port, process, workdir / "gunicorn-trivial.log")
+        run.wait_until_ready(server, run.configured_workers(plan)[0])
+        _repeat_row(run, plan, server, run.Client(port), api, "/", "trivial WSGI app")
+    finally:
+        procs.stop_all()
+
+
+def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int, only: str) -> None:
     uncached, production = servers
+    dash = run.Client(production.port, {"Cookie": cookie})
+    # The floor: gunicorn, Django's handler and the middleware around a view that does
+    # nothing, without and with the session cookie (the session and user are loaded by
+    # the middleware that reads them), on the same kind of connection.
+    _repeat_row(run, plan, production, run.Client(production.port), api, "/healthz", "healthz")
+    _repeat_row(run, plan, production, dash, api, "/healthz", "healthz, signed in")
+    if only in ("", "cached"):
+        for per_page in (20, 100):
+            _repeat_row(run, plan, production, dash, api, f"/tasks/?per_page={per_page}", "cached")
+    if only == "cached":
+        return
     dash = run.Client(uncached.port, {"Cookie": cookie})
     for per_page in (20, 100):
         timed = run.time_list_page(dash, api, per_page, plan)
         target = run.OVERHEAD_TARGET_MS[per_page]
         print(run.latency_row(f"uncached {per_page}", timed, target_ms=target).cells())
-    dash = run.Client(production.port, {"Cookie": cookie})
-    for per_page in (20, 100):
-        timed = run.time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
-        print(f"cached {per_page}: median {run.ms(run.median(timed.seconds))}")
+    if only == "uncached":
+        return
     load = run.run_load(
         plan.clients[0], plan.load_seconds, uncached, cookie, api, sandbox_pid, plan
     )
@@ -202,6 +239,19 @@ def _gunicorn_table(run, plan, servers, cookie: str, api, sandbox_pid: int) -> N
         f"load {load.clients} clients: {load.requests / load.seconds:.0f} pages/s, "
         f"{load.errors} errors, CPU {load.cpu}"
     )
+
+
+def _repeat_row(run, plan, server, dash, api, path: str, name: str) -> None:
+    """The same path again and again on one connection: median wall time, and the
+    workers' CPU per request (utime + stime from /proc, gunicorn's own work included)."""
+    from bench.procs import cpu_seconds
+
+    workers = server.workers
+    cpu = cpu_seconds(workers)
+    timed = run.time_cached_view(dash, api, path, plan)
+    cpu_ms = (cpu_seconds(workers) - cpu) * 1000 / (len(timed.seconds) + 2)
+    wall = run.ms(run.median(timed.seconds))
+    print(f"{name} {path}: median {wall}, workers' CPU {cpu_ms:.2f} ms a request")
 
 
 def main() -> None:

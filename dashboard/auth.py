@@ -16,6 +16,8 @@ from django.contrib.auth import backends, get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
 
+from .sessions import fetch_one
+
 
 class ModelBackend(backends.ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -33,15 +35,13 @@ class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
         """The active user with this primary key, else None (as Django's)."""
         model = get_user_model()
-        connection = connections[router.db_for_read(model)]
-        sql, fields = _statement(model, connection.alias)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id])
-            row = cursor.fetchone()
+        alias = router.db_for_read(model)
+        sql, fields = _statement(model, alias)
+        row = fetch_one(alias, sql, [user_id])
         if row is None:
             return None
         values = [convert(value) for convert, value in zip(fields, row, strict=True)]
-        user = model.from_db(connection.alias, None, values)
+        user = model.from_db(alias, None, values)
         return user if self.user_can_authenticate(user) else None
 
 

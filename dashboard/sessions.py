@@ -9,6 +9,8 @@ everything else (saving, expiry, cycling keys) are Django's: `SESSION_ENGINE =
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
@@ -21,19 +23,50 @@ class SessionStore(db.SessionStore):
         As Django's: a key that finds nothing is forgotten, so saving makes a new one.
         """
         model = self.model
-        connection = connections[router.db_for_read(model)]
-        table, data, key, expires = _names(model, connection.ops.quote_name)
-        # Quoted names of the model, no input: the key and the time are parameters.
-        where = f"WHERE {key} = %s AND {expires} > %s"
-        sql = f"SELECT {data} FROM {table} {where}"  # noqa: S608  # nosec B608
+        alias = router.db_for_read(model)
+        connection = connections[alias]
+        sql = _statement(model, alias)
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [self.session_key, now])
-            row = cursor.fetchone()
+        row = fetch_one(alias, sql, [self.session_key, now])
         if row is None:
             self._session_key = None
             return None
         return model(session_key=self.session_key, session_data=row[0])
+
+
+@functools.lru_cache(maxsize=8)
+def _statement(model, alias: str) -> str:
+    """The SELECT of an unexpired session's data by its key."""
+    table, data, key, expires = _names(model, connections[alias].ops.quote_name)
+    # Quoted names of the model, no input: the key and the time are parameters.
+    return f"SELECT {data} FROM {table} WHERE {key} = %s AND {expires} > %s"  # noqa: S608  # nosec B608
+
+
+def fetch_one(alias: str, sql: str, params: list) -> tuple | None:
+    """The first row of `sql` (with %s placeholders) on database `alias`, or None.
+
+    On SQLite, through the driver's own cursor: Django's cursor wrapper cost several
+    times the statement itself (bench/README.md, issue 14, "Fourth pass"). The
+    connection is opened, health-checked and guarded as Django's cursor does, and its
+    errors are Django's; Django's cursor still runs it when queries are being recorded
+    (DEBUG, tests counting them) or wrapped (`execute_wrapper`), and on other databases.
+    """
+    connection = connections[alias]
+    if connection.vendor != "sqlite" or connection.queries_logged or connection.execute_wrappers:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        connection.validate_thread_sharing()
+        return connection.connection.execute(_qmark(sql), params).fetchone()
+
+
+@functools.lru_cache(maxsize=16)
+def _qmark(sql: str) -> str:
+    # sqlite3's placeholders; the statements here hold no literal % or ?.
+    return sql.replace("%s", "?")
 
 
 def _names(model, quote) -> tuple[str, str, str, str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore as DjangoStore
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -92,3 +94,40 @@ def test_signing_in_works_and_a_wrong_password_is_checked_once(user, api, monkey
     response = browser.post(login, {"username": "sofia", "password": PASSWORD})
     assert response.status_code == 302
     assert browser.get(URL).status_code == 200
+
+
+def test_the_drivers_cursor_reads_what_djangos_cursor_reads(user, monkeypatch):
+    saved = DjangoStore()
+    saved["tz_pref"] = [str(user.pk), "Europe/Madrid"]
+    saved.save()
+    expired = DjangoStore()
+    expired["seen"] = True
+    expired.set_expiry(timezone.now() - timedelta(seconds=1))
+    expired.save()
+
+    def read() -> tuple:
+        session, gone = SessionStore(saved.session_key), SessionStore(expired.session_key)
+        loaded = ModelBackend().get_user(user.pk)
+        return session.load(), gone.load(), gone.session_key, loaded, loaded.date_joined
+
+    default = connections["default"]
+    monkeypatch.setattr(default, "force_debug_cursor", True)  # Django's cursor
+    through_django = read()
+    monkeypatch.setattr(default, "force_debug_cursor", False)
+    # The driver's cursor: Django's is not asked for.
+    with monkeypatch.context() as patched:
+        patched.setattr(default, "cursor", lambda *a: pytest.fail("Django's cursor"))
+        through_driver = read()
+    assert through_driver == through_django
+    assert through_driver[:3] == ({"tz_pref": [str(user.pk), "Europe/Madrid"]}, {}, None)
+
+
+def test_signing_out_ends_the_session_on_the_drivers_cursor_too(user, api):
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get(URL).status_code == 200
+    stolen = browser.cookies["sessionid"].value
+    browser.post("/accounts/logout/")
+    thief = Client()
+    thief.cookies["sessionid"] = stolen
+    assert thief.get(URL).status_code == 302  # to the sign-in page
