@@ -281,3 +281,25 @@ def test_a_task_round_trips_through_json_ready_data_and_pickle(served):
     assert numbered.can_force_retry_dispatch is False
     with pytest.raises(client.ShapeError, match="scheduledAt is not an ISO 8601 date"):
         client.task_from_dict({**data, "scheduledAt": "soon"})
+
+
+def test_the_proxy_variables_are_honoured_as_requests_would(canned, settings, monkeypatch):
+    """The client reads HTTP_PROXY and NO_PROXY once, when it is built (requests would
+    read them on every call): a proxy is used unless NO_PROXY names the API's host."""
+    canned.answer = (200, "application/json", '{"data": [], "meta": {"page": 1, '
+                     '"per_page": 20, "total": 0, "totalPages": 0}}')  # fmt: skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed}")
+    client.get_client.cache_clear()
+    with pytest.raises(client.ApiUnavailable):
+        client.list_tasks(TaskQuery())
+    assert canned.requests == []  # the call went to the (closed) proxy
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    client.get_client.cache_clear()
+    assert client.list_tasks(TaskQuery()).tasks == ()
+    assert len(canned.requests) == 1

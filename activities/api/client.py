@@ -10,6 +10,7 @@ a log line, an exception message or a returned object; nor does a password in th
 from __future__ import annotations
 
 import logging
+import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -131,6 +132,14 @@ class ActivitiesClient:
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        # The environment (proxy variables, CA bundle) is read once, here: with
+        # `trust_env` requests reads it again on every call, about half a millisecond
+        # (7% of an uncached page). `.netrc` is not read: the API takes its key header.
+        self.session.trust_env = False
+        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
+        self.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
 
     def __repr__(self) -> str:
         return f"<ActivitiesClient {safe_url(self.base_url)}>"
