@@ -49,6 +49,11 @@ def test_on_a_phone_cards_off_screen_wait_and_print_shows_them_all(e2e, browser)
     assert content_visibility(page, "tbody.task") == {"auto"}
     assert content_visibility(page, ".saved-views") == {"auto"}
 
+    # The filter panel, closed, renders its fields once it is opened.
+    assert not page.get_by_label("Scheduled from").is_visible()
+    page.get_by_text("Filters", exact=True).click()
+    expect(page.get_by_label("Scheduled from")).to_be_visible()
+
     # Find in page still reaches the last card, far below the screen.
     assert page.locator("tbody.task").last.evaluate(FIND_FROM_THE_END)
 
