@@ -139,6 +139,13 @@ def scores(report: dict) -> dict[str, int]:
     return {name: round(100 * (report["categories"][name]["score"] or 0)) for name in CATEGORIES}
 
 
+def blocking(report: dict) -> str:
+    """Total Blocking Time and the machine's speed as Lighthouse measured it: on a shared
+    machine the passes of one run differ mostly in these (bench/README.md)."""
+    tbt = report["audits"]["total-blocking-time"].get("numericValue") or 0
+    return f"TBT {tbt:.0f} ms, benchmarkIndex {report['environment']['benchmarkIndex']:.0f}"
+
+
 def flagged(report: dict) -> list[str]:
     """The audits that cost points, as one line each, worst first."""
     lines = []
@@ -191,7 +198,7 @@ def best_pass(args: argparse.Namespace, url: str, cookies: dict, workdir: Path) 
             failures.append(exc)
             continue
         reports.append((report, out))
-        print(f"pass {run}: {scores(report)}", file=sys.stderr)
+        print(f"pass {run}: {scores(report)}, {blocking(report)}", file=sys.stderr)
     if not reports:
         raise failures[-1]
     best, out = max(reports, key=lambda kept: sum(scores(kept[0]).values()))

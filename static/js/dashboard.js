@@ -1,12 +1,27 @@
 // Progressive enhancements for the task list. The page is complete without them.
+//
+// Each enhancement is set up in a task of its own after the page has been parsed
+// (`later`), not in the task that ends parsing: on a phone that task already styles
+// and lays out the page, and the first use of localStorage (auto-refresh) waits for
+// the browser to open the site's storage. Short tasks keep the page responsive while
+// it loads (issue 15, Lighthouse's Total Blocking Time).
 (function () {
   "use strict";
+
+  function later(setup) {
+    window.setTimeout(setup, 0);
+  }
+
+  later(setUpCopyLink);
+  later(setUpDateInputs);
+  later(setUpAutoRefresh);
 
   // "Copy link": the URL is the whole view, so copying it shares the view. The words
   // come from the page, in its language: the button's own text, and data-copied on
   // an element around it.
-  var copy = document.querySelector("[data-copy-link]");
-  if (copy && navigator.clipboard) {
+  function setUpCopyLink() {
+    var copy = document.querySelector("[data-copy-link]");
+    if (!copy || !navigator.clipboard) return;
     var label = copy.textContent;
     var holder = copy.closest("[data-copied]");
     var copied = (holder && holder.getAttribute("data-copied")) || label;
@@ -22,73 +37,82 @@
   // Typing a date in the filter bar means "these dates": "When" goes to its empty
   // option ("Any time") so that the preset "/" landed on does not conflict with them.
   // Without this, the server drops the preset from the bar's submission all the same.
-  var when = document.getElementById("id_range");
-  ["id_scheduled_from", "id_scheduled_to"].forEach(function (id) {
-    var input = document.getElementById(id);
-    if (!when || !input) return;
-    function clearPreset() {
-      if (input.value) when.value = "";
+  function setUpDateInputs() {
+    var when = document.getElementById("id_range");
+    ["id_scheduled_from", "id_scheduled_to"].forEach(function (id) {
+      var input = document.getElementById(id);
+      if (!when || !input) return;
+      function clearPreset() {
+        if (input.value) when.value = "";
+      }
+      input.addEventListener("input", clearPreset);
+      input.addEventListener("change", clearPreset);
+    });
+  }
+
+  // Auto-refresh every minute, opt-in and remembered; new rows are highlighted. Its
+  // choice is kept in localStorage, read here rather than while the page is parsed.
+  function setUpAutoRefresh() {
+    var toggle = document.querySelector("[data-auto-refresh]");
+    var results = document.getElementById("results");
+    if (!toggle || !results || !window.fetch || !window.DOMParser) return;
+    var box = toggle.querySelector("input");
+    var KEY = "tasks-auto-refresh";
+    var timer = null;
+    toggle.hidden = false;
+
+    function ids(root) {
+      var seen = {};
+      root.querySelectorAll("tbody.task[data-id]").forEach(function (row) { seen[row.dataset.id] = true; });
+      return seen;
     }
-    input.addEventListener("input", clearPreset);
-    input.addEventListener("change", clearPreset);
-  });
 
-  // Auto-refresh every minute, opt-in and remembered; new rows are highlighted.
-  var toggle = document.querySelector("[data-auto-refresh]");
-  var results = document.getElementById("results");
-  if (!toggle || !results || !window.fetch || !window.DOMParser) return;
-  var box = toggle.querySelector("input");
-  var KEY = "tasks-auto-refresh";
-  var timer = null;
-  toggle.hidden = false;
+    // A polite live region outside #results says that the list changed, and how it
+    // reads now (its count line), without moving the focus.
+    var status = document.querySelector("[data-refresh-status]");
+    function announce(fresh) {
+      if (!status) return;
+      var count = fresh.querySelector(".count");
+      var text = status.getAttribute("data-updated") + (count ? " " + count.textContent.replace(/\s+/g, " ").trim() : "");
+      status.textContent = "";
+      window.setTimeout(function () { status.textContent = text; }, 50);
+    }
 
-  function ids(root) {
-    var seen = {};
-    root.querySelectorAll("tbody.task[data-id]").forEach(function (row) { seen[row.dataset.id] = true; });
-    return seen;
+    function reload() {
+      var before = ids(results);
+      fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.getElementById("results");
+          if (!fresh) return;
+          var openIds = {};
+          results.querySelectorAll("tbody.task details[open]").forEach(function (d) {
+            openIds[d.closest("tbody").dataset.id] = true;
+          });
+          results.innerHTML = fresh.innerHTML;
+          document.title = doc.title;
+          announce(fresh);
+          results.querySelectorAll("tbody.task[data-id]").forEach(function (row) {
+            if (!before[row.dataset.id]) row.classList.add("is-new");
+            if (openIds[row.dataset.id]) row.querySelector("details").open = true;
+          });
+        })
+        .catch(function () { /* keep what is shown; the next tick tries again */ });
+    }
+
+    function start() {
+      window.clearInterval(timer);
+      timer = box.checked ? window.setInterval(reload, 60000) : null;
+    }
+
+    function apply() {
+      start();
+      try { window.localStorage.setItem(KEY, box.checked ? "1" : "0"); } catch (e) { /* private mode */ }
+    }
+
+    try { box.checked = window.localStorage.getItem(KEY) === "1"; } catch (e) { box.checked = false; }
+    box.addEventListener("change", apply);
+    start();  // what was remembered is not written back on every page
   }
-
-  // A polite live region outside #results says that the list changed, and how it
-  // reads now (its count line), without moving the focus.
-  var status = document.querySelector("[data-refresh-status]");
-  function announce(fresh) {
-    if (!status) return;
-    var count = fresh.querySelector(".count");
-    var text = status.getAttribute("data-updated") + (count ? " " + count.textContent.replace(/\s+/g, " ").trim() : "");
-    status.textContent = "";
-    window.setTimeout(function () { status.textContent = text; }, 50);
-  }
-
-  function reload() {
-    var before = ids(results);
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (response) { return response.text(); })
-      .then(function (html) {
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.getElementById("results");
-        if (!fresh) return;
-        var openIds = {};
-        results.querySelectorAll("tbody.task details[open]").forEach(function (d) {
-          openIds[d.closest("tbody").dataset.id] = true;
-        });
-        results.innerHTML = fresh.innerHTML;
-        document.title = doc.title;
-        announce(fresh);
-        results.querySelectorAll("tbody.task[data-id]").forEach(function (row) {
-          if (!before[row.dataset.id]) row.classList.add("is-new");
-          if (openIds[row.dataset.id]) row.querySelector("details").open = true;
-        });
-      })
-      .catch(function () { /* keep what is shown; the next tick tries again */ });
-  }
-
-  function apply() {
-    window.clearInterval(timer);
-    timer = box.checked ? window.setInterval(reload, 60000) : null;
-    try { window.localStorage.setItem(KEY, box.checked ? "1" : "0"); } catch (e) { /* private mode */ }
-  }
-
-  try { box.checked = window.localStorage.getItem(KEY) === "1"; } catch (e) { box.checked = false; }
-  box.addEventListener("change", apply);
-  apply();
 })();

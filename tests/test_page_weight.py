@@ -1,0 +1,58 @@
+"""The style sheet's rules that keep a phone's first load light (issue 15, Lighthouse).
+
+What these rules save shows in a trace of the page's load (bench/README.md,
+"Lighthouse"), not in what a test can see: the browser tests check what they change for
+a supervisor (tests/e2e/test_render_cost.py); these check that the rules are there, where
+they apply.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+CSS = (Path(__file__).resolve().parent.parent / "static" / "css" / "dashboard.css").read_text()
+
+
+def blocks(at_rule: str) -> list[str]:
+    """The bodies of every `@media …` block whose condition is `at_rule`."""
+    found = []
+    for match in re.finditer(re.escape(at_rule) + r"\s*\{", CSS):
+        depth, start = 1, match.end()
+        for index in range(start, len(CSS)):
+            depth += {"{": 1, "}": -1}.get(CSS[index], 0)
+            if depth == 0:
+                found.append(CSS[start:index])
+                break
+    return found
+
+
+def rules(body: str) -> list[tuple[str, str]]:
+    """(selector, declarations) of the plain rules in a block, comments dropped."""
+    body = re.sub(r"/\*.*?\*/", "", body, flags=re.S)
+    return [(sel.strip(), decl.strip()) for sel, decl in re.findall(r"([^{}]+)\{([^{}]*)\}", body)]
+
+
+def phone_and_print() -> tuple[list, list]:
+    phone = [rule for body in blocks("@media (max-width: 900px)") for rule in rules(body)]
+    printed = [rule for body in blocks("@media print") for rule in rules(body)]
+    return phone, printed
+
+
+def test_on_a_phone_the_closed_filter_panel_renders_nothing_but_its_summary():
+    # Hidden only by the closed <details>, its fields were styled and laid out when
+    # parsing ended (Chromium looks for what could take the focus), the date fields'
+    # calendar icons built as SVG documents.
+    phone, _ = phone_and_print()
+    assert (".filter-panel:not([open]) > :not(summary)", "display: none;") in phone
+
+
+def test_what_a_phone_leaves_for_later_is_printed_in_full():
+    phone, printed = phone_and_print()
+    deferred = {sel for sel, decl in phone if "content-visibility: auto" in decl}
+    assert deferred == {".tasks tbody.task", ".saved-views"}
+    assert any(
+        {part.strip() for part in sel.split(",")} >= deferred
+        and "content-visibility: visible" in decl
+        for sel, decl in printed
+    )
