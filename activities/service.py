@@ -119,18 +119,24 @@ def list_tasks(
     try:
         page = client.list_tasks(query, cache="refresh" if refresh else "miss")
     except ApiError as exc:
-        if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
-            _log(query, "stale")
-            return _listing(_load(stored, _version(key, stored)), now, "stale", exc)
-        local = _from_local_copy(query, exc) if exc.stale_ok and local_copy else None
-        if local is None:
-            raise
-        return local
+        return _when_failed(query, exc, key, stored, now, local_copy=local_copy)
     stored = _store(now, page)
     cache.set(key, stored, timeout=settings.ACTIVITIES_STALE_TTL)
     version = _version(key, stored)
     _decoded.get(version, lambda: page)  # the next view of it here decodes nothing
     return _listing((now, page), now, "api", version=version)
+
+
+def _when_failed(query, exc: ApiError, key: str, stored, now: float, *, local_copy: bool):
+    """What answers when the API failed: the cached copy while it is young enough to
+    show as stale, else the local copy if it covers the view; else `exc` is raised."""
+    if exc.stale_ok and stored is not None and now - stored[0] < settings.ACTIVITIES_STALE_TTL:
+        _log(query, "stale")
+        return _listing(_load(stored, _version(key, stored)), now, "stale", exc)
+    local = _from_local_copy(query, exc) if exc.stale_ok and local_copy else None
+    if local is None:
+        raise exc
+    return local
 
 
 def _store(fetched_at: float, page: TaskPage) -> tuple[float, bytes, int]:
