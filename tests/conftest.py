@@ -8,9 +8,13 @@ import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from django.utils import translation
+from jinja2 import BytecodeCache
 
 from activities import api as client
 from activities.api import client as api_client
@@ -47,6 +51,29 @@ def pytest_configure(config):
     # so two xdist workers, or a demo running from this checkout, never take each
     # other's slots.
     settings.ACTIVITIES_EXPORT_LOCK_DIR = tempfile.mkdtemp(prefix="dashboard-test-exports-")
+    for engine in settings.TEMPLATES:
+        if engine["BACKEND"].endswith(".Jinja2"):
+            engine["OPTIONS"] = {**engine["OPTIONS"], "bytecode_cache": CompiledTemplates()}
+
+
+class CompiledTemplates(BytecodeCache):
+    """Each template is compiled once per test process, not once per Jinja2 environment.
+
+    Django makes a new environment whenever DEBUG changes (tests of debug runs set it,
+    and the `settings` fixture sets it back): without this, the next pages compiled their
+    templates again, about 0.3 CPU-s each time. Jinja2 checks the source's checksum before
+    it uses what is kept here, and every environment comes from the same TEMPLATES entry.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
 
 
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
@@ -64,6 +91,34 @@ def pytest_xdist_auto_num_workers(config):
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return cores + 1
+
+
+# The files that take longest, longest first (about 30 s to 5 s each on a quiet 2-core
+# machine). pytest-xdist hands whole files out in collection order (`--dist loadfile
+# --no-loadscope-reorder` in pyproject.toml); by default it hands out the files with the
+# most tests first, which left the browser files, few tests of seconds each, to the end of
+# the run: one process still drove Chromium while the others had finished.
+LONGEST_FIRST = (
+    "tests/e2e/test_morning.py",
+    "tests/test_sync_command.py",
+    "tests/e2e/test_browser.py",
+    "tests/test_production.py",
+    "tests/e2e/test_supervisor_day.py",
+    "tests/e2e/test_team.py",
+    "tests/test_resilience.py",
+    "tests/test_export.py",
+    "tests/e2e/test_languages.py",
+    "tests/test_task_list.py",
+    "tests/test_team_pages.py",
+    "tests/test_security.py",
+    "tests/e2e/test_csp.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's order within each file
+def pytest_collection_modifyitems(items):
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 def pytest_unconfigure(config):
@@ -85,6 +140,43 @@ def _own_redis_database(settings, worker: str) -> None:
     url = urlsplit(cache_settings["LOCATION"])
     database = 1 + int(worker.removeprefix("gw"))
     cache_settings["LOCATION"] = urlunsplit(url._replace(path=f"/{database}"))
+
+
+# The groups the data migrations made (the Supervisors group and its permission), read
+# once the test database is made. A browser test's database is flushed afterwards, and
+# the files no longer run in pytest-django's order (browser tests last): the next test in
+# that process gets them back, as Django's serialized_rollback would give them back.
+MIGRATED_GROUPS: list[tuple[str, list[tuple[str, str]]]] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        MIGRATED_GROUPS[:] = [
+            (group.name, [(p.content_type.app_label, p.codename) for p in group.permissions.all()])
+            for group in Group.objects.prefetch_related("permissions__content_type")
+        ]
+
+
+@receiver(post_migrate)
+def _groups_after_a_flush(sender, using, plan=None, **kwargs):
+    """`flush` (a browser test's teardown) sends post_migrate without a plan, `migrate`
+    with one. Permissions are back by the last signal (the last app with models)."""
+    with_models = [app for app in django_apps.get_app_configs() if app.models_module]
+    if plan is not None or sender is not with_models[-1]:
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    for name, permissions in MIGRATED_GROUPS:
+        group, _ = Group.objects.using(using).get_or_create(name=name)
+        for app_label, codename in permissions:
+            group.permissions.add(
+                Permission.objects.using(using).get(
+                    content_type__app_label=app_label, codename=codename
+                )
+            )
 
 
 @pytest.fixture(scope="session")

@@ -388,6 +388,32 @@ def test_check_deploy_flags_plain_http_in_production(collected):
     assert "security.W008" in done.stderr  # SECURE_SSL_REDIRECT
 
 
+def test_the_wsgi_application_refuses_to_load_when_unsafe(collected):
+    # What gunicorn does: import dashboard.wsgi, which stops an unsafe production start.
+    done = run(["-c", "import dashboard.wsgi"], production_env(collected, DJANGO_SECRET_KEY=None))
+
+    assert done.returncode != 0
+    assert "SystemCheckError" in done.stderr
+    assert "DJANGO_SECRET_KEY" in done.stderr
+
+
+# The settings dashboard/checks.py reads (and STORAGES, which picks the static storage).
+CHECKED_SETTINGS = (
+    "DEBUG",
+    "SECRET_KEY",
+    "DEVELOPMENT_SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "ACTIVITIES_API_BASE_URL",
+    "ACTIVITIES_API_KEY",
+    "SANDBOX_URL",
+    "SANDBOX_KEY",
+    "LANGUAGES",
+    "LOCALE_PATHS",
+    "STATIC_ROOT",
+    "STORAGES",
+)
+
+
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [
@@ -399,12 +425,22 @@ def test_check_deploy_flags_plain_http_in_production(collected):
         ({"ACTIVITIES_API_KEY": None}, "ACTIVITIES_API_KEY"),
     ],
 )
-def test_the_wsgi_application_refuses_to_load_when_unsafe(collected, changes, variable):
-    done = run(["-c", "import dashboard.wsgi"], production_env(collected, **changes))
+def test_each_unsafe_environment_is_refused_at_startup_naming_its_variable(
+    collected, load_settings, settings, changes, variable
+):
+    """The environment's settings, then the startup check dashboard/wsgi.py runs: in this
+    process, where the test above starts one (a Django start costs about 1 CPU-s)."""
+    from dashboard.checks import refuse_unsafe_startup
 
-    assert done.returncode != 0
-    assert "SystemCheckError" in done.stderr
-    assert variable in done.stderr
+    env = production_env(collected, **changes)
+    loaded = load_settings(
+        **{k: v for k, v in env.items() if k.startswith(OWN_PREFIXES) or k in OWN_NAMES}
+    )
+    for name in CHECKED_SETTINGS:
+        setattr(settings, name, loaded[name])
+
+    with pytest.raises(SystemCheckError, match=re.escape(variable)):
+        refuse_unsafe_startup()
 
 
 def free_port() -> int:
