@@ -72,6 +72,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         OVERVIEW,
         pages.GROUP_COLUMNS,
         lambda fs, now: pages.overview(fs, now=now),
+        lambda fs, now, freshness: kept.overview_key(fs, now=now, freshness=freshness),
     )
 
 

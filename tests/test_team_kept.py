@@ -185,3 +185,52 @@ def test_a_period_that_ends_now_or_leaves_the_window_is_never_kept(signed_in, dr
         html(signed_in.get(path))
     assert len(drawn) == 4
     assert SyncSlice.objects.exists()
+
+
+# --- The overview, kept the same way -------------------------------------------------------
+
+
+@pytest.fixture
+def overview_drawn(monkeypatch):
+    """How many times the overview was drawn (its numbers counted), not answered kept."""
+    calls = []
+    overview = pages.overview
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return overview(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "overview", counted)
+    return calls
+
+
+def test_the_overview_is_answered_kept_until_a_slice_is_applied(signed_in, overview_drawn, clock):
+    store(make("a", at(0, 9), status="COMPLETED"), make("b", at(0, 11), status="COMPLETED"))
+    first, second = html(signed_in.get("/team/")), html(signed_in.get("/team/"))
+    assert len(overview_drawn) == 1
+    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    assert token.sub("", first) == token.sub("", second)
+    assert kpi(second, "cancelled") == "0"
+    TaskRecord.objects.filter(id="b").update(status="CANCELLED")
+    SyncSlice.objects.update(last_applied_at=timezone.now())
+    assert kpi(html(signed_in.get("/team/")), "cancelled") == "1"
+    assert len(overview_drawn) == 2
+    # Another filter is another page.
+    assert kpi(html(signed_in.get("/team/?channel=CALLCENTER")), "cancelled") == "0"
+    assert len(overview_drawn) == 3
+
+
+def test_the_overview_counts_a_task_overdue_on_the_next_page_past_its_time(
+    signed_in, overview_drawn, clock
+):
+    due = timezone.now().replace(microsecond=500_000) + timedelta(minutes=5)
+    store(
+        make("late", due, operator=("OP-9", "Otro Operador")),
+        make("done", at(0, 0, 5), status="COMPLETED"),
+    )
+    clock.now = due - timedelta(microseconds=1)
+    assert kpi(html(signed_in.get("/team/")), "overdue") == "0"
+    assert kpi(html(signed_in.get("/team/")), "overdue") == "0"
+    assert len(overview_drawn) == 1
+    clock.now = due + timedelta(microseconds=1)
+    assert kpi(html(signed_in.get("/team/")), "overdue") == "1"

@@ -23,6 +23,12 @@ pytestmark = pytest.mark.django_db
 SANTIAGO = ZoneInfo("America/Santiago")
 
 
+@pytest.fixture(autouse=True)
+def _draw_every_page(settings):
+    """These tests count what drawing a page asks of the database: none is kept."""
+    settings.ACTIVITIES_KEPT_PAGES = 0
+
+
 def test_the_syncer_stores_each_tasks_quarter_hour():
     when = at(-1, 9, 50)
     store(make("t1", when))
