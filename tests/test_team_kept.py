@@ -32,18 +32,23 @@ def fresh_pages():
     kept.pages.clear()
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """How many times the operator page was drawn (its tasks read), not answered kept."""
+def count_calls(monkeypatch, name: str) -> list:
+    """A list that grows by one on each call of `team.pages.<name>`."""
     calls = []
-    detail = pages.detail
+    real = getattr(pages, name)
 
     def counted(*args, **kwargs):
         calls.append(1)
-        return detail(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(pages, "detail", counted)
+    monkeypatch.setattr(pages, name, counted)
     return calls
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """How many times the operator page was drawn (its tasks read), not answered kept."""
+    return count_calls(monkeypatch, "detail")
 
 
 @pytest.fixture
@@ -193,15 +198,7 @@ def test_a_period_that_ends_now_or_leaves_the_window_is_never_kept(signed_in, dr
 @pytest.fixture
 def overview_drawn(monkeypatch):
     """How many times the overview was drawn (its numbers counted), not answered kept."""
-    calls = []
-    overview = pages.overview
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return overview(*args, **kwargs)
-
-    monkeypatch.setattr(pages, "overview", counted)
-    return calls
+    return count_calls(monkeypatch, "overview")
 
 
 def test_the_overview_is_answered_kept_until_a_slice_is_applied(signed_in, overview_drawn, clock):
