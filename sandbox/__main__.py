@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
+import threading
 
 from .data import generate_tasks
 from .server import CONTROL_PATH, DEMO_KEY, FAULTS, TASKS_PATH, make_server
@@ -59,13 +61,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     if server.fault is not None:
         print(f"Fault on: {server.fault}", flush=True)
+    signal.signal(signal.SIGINT, lambda *_: _stop(server))
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
     return 0
+
+
+def _stop(server) -> None:
+    """Ctrl-C: end serve_forever() at its next poll. A KeyboardInterrupt raised wherever
+    the main thread happened to be could leave a lock held (a `with` interrupted
+    between acquiring and entering) and the process hanging instead of exiting.
+    `shutdown()` waits for the loop to end, so it runs beside it, not in this handler."""
+    threading.Thread(target=server.shutdown, name="sandbox-stop", daemon=True).start()
 
 
 if __name__ == "__main__":
