@@ -152,8 +152,9 @@ def kpis(
     return current, cards
 
 
-def common(fs: TeamFilterSet, *, now: datetime) -> dict:
-    """What every team page shows: the filters, chips, freshness, the period in words."""
+def common(fs: TeamFilterSet, *, now: datetime, fresh: Freshness | None = None) -> dict:
+    """What every team page shows: the filters, chips, freshness (`fresh` when the
+    caller has it already), the period in words."""
     period = fs.period
     return {
         "filterset": fs,
@@ -161,7 +162,7 @@ def common(fs: TeamFilterSet, *, now: datetime) -> dict:
         "period": period,
         "period_words": period_words(period),
         "chips": chips(fs, names(fs)),
-        "freshness": freshness(period.start, period.end, now=now),
+        "freshness": fresh if fresh is not None else freshness(period.start, period.end, now=now),
         "links": NumberLinks(period, fs.form.cleaned_data, now=now),
         "now": now,
         "window": window(now),

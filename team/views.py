@@ -38,16 +38,16 @@ def _page(request, template: str, sort_choices, build, keep=None) -> HttpRespons
     if not fs.is_valid():
         return render(request, template, _context(request, template, fs), status=400)
 
+    # A kept page's key needs the freshness; a drawn page shows the same one.
+    fresh = pages.freshness(fs.period.start, fs.period.end, now=now) if keep else None
+
     def draw() -> HttpResponse:
         ctx = _context(request, template, fs)
-        ctx.update(pages.common(fs, now=now))
+        ctx.update(pages.common(fs, now=now, fresh=fresh))
         ctx.update(build(fs, now))
         return render(request, template, ctx)
 
-    if keep is None:
-        return draw()
-    period = fs.period
-    kept_as = keep(fs, now, pages.freshness(period.start, period.end, now=now))
+    kept_as = keep(fs, now, fresh) if keep else None
     if kept_as is None:
         return draw()
     return kept.pages.respond(request, kept_as[0], draw, kept_as[1])
