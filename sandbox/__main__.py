@@ -12,28 +12,7 @@ from .server import CONTROL_PATH, DEMO_KEY, FAULTS, TASKS_PATH, make_server
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m sandbox",
-        description="Serve a fake Integration API (List Activities) for demos.",
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
-    parser.add_argument(
-        "--tasks", type=int, default=600, metavar="N", help="how many tasks to serve (600)"
-    )
-    faults = parser.add_argument_group(
-        "faults", f"start with a fault on; switch it later at /_sandbox/ ({', '.join(FAULTS)})"
-    )
-    faults.add_argument("--fault", choices=list(FAULTS), metavar="NAME", help="the fault")
-    faults.add_argument(
-        "--fault-times", type=int, metavar="N", help="only the next N requests (default: all)"
-    )
-    faults.add_argument(
-        "--fault-delay", type=float, metavar="S", help="seconds before it acts (slow, hang...)"
-    )
-    faults.add_argument("--retry-after", type=int, metavar="S", help="Retry-After of 429 and 503")
-    faults.add_argument("--fault-status", type=int, metavar="CODE", help="status of the html page")
+    parser = _parser()
     args = parser.parse_args(argv)
     options = {
         "times": args.fault_times,
@@ -67,6 +46,32 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="Serve a fake Integration API (List Activities) for demos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
+    parser.add_argument(
+        "--tasks", type=int, default=600, metavar="N", help="how many tasks to serve (600)"
+    )
+    faults = parser.add_argument_group(
+        "faults", f"start with a fault on; switch it later at /_sandbox/ ({', '.join(FAULTS)})"
+    )
+    faults.add_argument("--fault", choices=list(FAULTS), metavar="NAME", help="the fault")
+    faults.add_argument(
+        "--fault-times", type=int, metavar="N", help="only the next N requests (default: all)"
+    )
+    faults.add_argument(
+        "--fault-delay", type=float, metavar="S", help="seconds before it acts (slow, hang...)"
+    )
+    faults.add_argument("--retry-after", type=int, metavar="S", help="Retry-After of 429 and 503")
+    faults.add_argument("--fault-status", type=int, metavar="CODE", help="status of the html page")
+    return parser
 
 
 def _stop(server) -> None:
