@@ -86,6 +86,8 @@ def _setup() -> None:
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{folder}/db.sqlite3")
     os.environ.setdefault("DJANGO_DEBUG", "1")  # static files without collectstatic
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    # In-process, a page is timed as drawn: none is kept (team/kept.py), whatever copy.
+    os.environ.setdefault("ACTIVITIES_KEPT_PAGES", "0")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -254,9 +256,11 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=30)
     parser.add_argument("--in-process", action="store_true", help="time it in-process too")
     args = parser.parse_args()
-    if args.gunicorn:
-        return gunicorn(args)
-    like_run = args.copy == "run"
+    return gunicorn(args) if args.gunicorn else in_process(like_run=args.copy == "run")
+
+
+def in_process(*, like_run: bool) -> int:
+    """The team pages timed with Django's test client; prints the Markdown table."""
     _setup()
     from django.contrib.auth.models import Permission, User
     from django.db import connection
