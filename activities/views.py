@@ -92,7 +92,6 @@ def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
         return None
     return (
         listing.version,
-        listing.source,
         None if counts is None else (tuple(counts.items()), counts.as_of),
         text_key(rows),
         form.range_in_words(),
