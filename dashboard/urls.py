@@ -5,15 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from activities import views
-from activities.exports import views as exports
 from mirror import views as mirror_views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tasks/", views.task_list, name="task_list"),
-    path("tasks/export.csv", exports.export_csv, name="export_csv"),
-    path("tasks/export.jsonl", exports.export_jsonl, name="export_jsonl"),
-    path("tasks/export.xlsx", exports.export_xlsx, name="export_xlsx"),
+    path("tasks/", include("activities.exports.urls")),
     # team.urls has no sync/ path: team/sync/ below is the syncer's page.
     path("team/", include("team.urls")),
     path(
