@@ -1,0 +1,69 @@
+"""django-csp's middleware with the policy's text built once per settings, not per response."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from csp import middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponseBase
+
+# Set on a response by django-csp's view decorators (csp, csp_update, csp_replace): such
+# a response's policy is built by django-csp itself, as is one whose page used a nonce.
+_VARYING = frozenset(
+    f"_csp_{kind}{ro}" for kind in ("config", "update", "replace") for ro in ("", "_ro")
+)
+
+
+class CSPMiddleware(middleware.CSPMiddleware):
+    """The same headers as django-csp's own, which builds the policy from the settings
+    twice on every response (two dataclass copies and two passes over the directives,
+    about 0.2 ms a request; bench/README.md, "Fifth pass"). A response whose policy
+    varies (a view decorator, a nonce, DEBUG's error pages) goes through django-csp."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if (
+            _VARYING.intersection(vars(response))
+            or getattr(request, "_csp_nonce", None) is not None
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        for header, policy, exempt, prefixes in _policies():
+            if (
+                header not in response
+                and not getattr(response, exempt, False)
+                and not request.path_info.startswith(prefixes)
+            ):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error.
+        request.csp_nonce = middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+@functools.cache
+def _policies() -> tuple[tuple[str, str, str, tuple[str, ...]], ...]:
+    """Per header to send: its name, the policy, the response's exemption attribute and
+    the URL prefixes excluded, as django-csp reads them from the settings."""
+    policies = []
+    for header, name, exempt, report_only in (
+        (HEADER, "CONTENT_SECURITY_POLICY", "_csp_exempt", False),
+        (HEADER_REPORT_ONLY, "CONTENT_SECURITY_POLICY_REPORT_ONLY", "_csp_exempt_ro", True),
+    ):
+        policy = build_policy(report_only=report_only)
+        if policy:
+            prefixes = (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()
+            policies.append((header, policy, exempt, tuple(prefixes)))
+    return tuple(policies)
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY") or setting == "DEBUG":
+        _policies.cache_clear()
