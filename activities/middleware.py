@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 # Set per incoming request below; the API client sends it upstream and logs it.
@@ -15,8 +15,9 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 def request_id_middleware(get_response):
     def middleware(request):
         # A proxy's id is kept when it is sane; otherwise a new one is made.
-        given = request.headers.get("X-Request-ID", "")
-        rid = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+        # From META: `request.headers` builds a dict of every header on first use.
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        rid = given if _SAFE_ID.fullmatch(given) else secrets.token_hex(8)
         token = request_id.set(rid)
         try:
             response = get_response(request)

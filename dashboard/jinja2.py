@@ -165,7 +165,13 @@ def _remembered(gettext):
     def remembered(context, message, /, **variables):
         if variables:
             return gettext(context, message, **variables)
-        key = (translation.get_language(), context.eval_ctx.autoescape, message)
+        # The language, looked up once per template rendered (Jinja2 makes a new
+        # evaluation context for each): each look-up goes through asgiref's Local.
+        eval_ctx = context.eval_ctx
+        language = getattr(eval_ctx, "language", None)
+        if language is None:
+            language = eval_ctx.language = translation.get_language()
+        key = (language, eval_ctx.autoescape, message)
         found = _translated.get(key)
         if found is None:
             if len(_translated) >= _TRANSLATED_MAX:

@@ -166,8 +166,10 @@ MIDDLEWARE = [
     # Compresses pages (not static files: WhiteNoise already answered those, compressed).
     # Django adds random bytes to each gzip answer, which with its masked CSRF tokens
     # answers BREACH (README, "Browser security"); exports are compressed as they stream.
-    "django.middleware.gzip.GZipMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # Django's, at a lower compression level for pages (dashboard/middleware.py).
+    "dashboard.middleware.GZipMiddleware",
+    # django-csp's, with the policy built once (dashboard/middleware.py).
+    "dashboard.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
