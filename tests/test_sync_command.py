@@ -48,9 +48,25 @@ def test_the_lease_lets_one_holder_in_until_it_expires_or_is_released(settings):
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory) -> Path:
-    """A migrated SQLite file that processes share (the test database is in memory)."""
+def migrated(tmp_path_factory, django_db_setup, django_db_blocker) -> Path:
+    """A migrated SQLite file that processes share (the test database is in memory).
+
+    On SQLite it is a copy of this process's test database, which pytest-django has
+    migrated already (a `manage.py migrate` process costs about 2 CPU-s); elsewhere
+    (PostgreSQL) a process migrates it.
+    """
+    from django.db import connection
+
     path = tmp_path_factory.mktemp("sync") / "template.sqlite3"
+    if connection.vendor == "sqlite":
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            copy = sqlite3.connect(path)
+            try:
+                connection.connection.backup(copy)
+            finally:
+                copy.close()
+        return path
     done = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         cwd=ROOT,

@@ -6,13 +6,13 @@ import re
 from datetime import datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.helpers_team import make, store
 
 from ..helpers import open_signed_in
+from .accessibility import Axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
