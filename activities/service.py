@@ -202,16 +202,16 @@ def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listin
     trip. The list's own total fills its tab. A count that fails is None; a list
     that fails raises as `list_tasks` does. The counts are a `Counts`.
     """
-    count_queries = dict(_count_queries(query))
+    list_key, counted = _page_keys(query)
     # The list and the counts in one cache round trip (one lock, one network call).
-    found = {} if refresh else cache.get_many([cache_key(query), *_keys(count_queries)])
-    stored = found.get(cache_key(query)) if not refresh else _UNREAD
+    found = {} if refresh else cache.get_many([list_key, *(key for _, _, key in counted)])
+    stored = found.get(list_key) if not refresh else _UNREAD
     if client.circuit_open():
         # After an outage one call is let through to test the API: make it the list.
         listing = list_tasks(query, refresh=refresh, stored=stored)
-        others = _start_counts(count_queries, refresh, found)
+        others = _start_counts(counted, refresh, found)
     else:
-        others = _start_counts(count_queries, refresh, found)
+        others = _start_counts(counted, refresh, found)
         listing = list_tasks(query, refresh=refresh, stored=stored)
     if listing.source == "mirror":
         return listing, _local_counts(query, listing)
@@ -231,8 +231,19 @@ def _count_queries(query: TaskQuery) -> dict[str, TaskQuery]:
     }
 
 
-def _keys(queries: dict[str, TaskQuery]) -> list[str]:
-    return [cache_key(q) for q in queries.values()]
+def _page_keys(query: TaskQuery) -> tuple[str, tuple[tuple[str, TaskQuery, str], ...]]:
+    """The list's cache key, and (status, query, cache key) of each count call."""
+    return _page_keys_for(query, settings.ACTIVITIES_API_BASE_URL, settings.ACTIVITIES_API_KEY)
+
+
+@functools.lru_cache(maxsize=1024)
+def _page_keys_for(query: TaskQuery, base_url: str, api_key: str) -> tuple:
+    # The same five keys on every view of a page: worked out once, not five times
+    # twice (each a hash of the frozen query and two settings reads).
+    counted = tuple(
+        (status, q, _cache_key(q, base_url, api_key)) for status, q in _count_queries(query).items()
+    )
+    return _cache_key(query, base_url, api_key), counted
 
 
 class Counts(dict):
@@ -264,9 +275,9 @@ def _counts(listing: Listing, status: str, others: dict) -> Counts:
     return counts
 
 
-def _start_counts(queries: dict[str, TaskQuery], refresh: bool, found: dict) -> dict:
+def _start_counts(counted: tuple, refresh: bool, found: dict) -> dict:
     """{status: its count's `Listing` when `found` (the cache's entries) has it fresh,
-    else a future of it}.
+    else a future of it}, for `counted`'s (status, query, cache key).
 
     Counts found in the cache are read here: handing them to the thread pool cost more
     (thread switches under the GIL) than reading them. They are not logged one by one:
@@ -274,13 +285,13 @@ def _start_counts(queries: dict[str, TaskQuery], refresh: bool, found: dict) -> 
     much as reading a count).
     """
     if refresh:
-        return {status: _submit(q, refresh) for status, q in queries.items()}
+        return {status: _submit(q, refresh) for status, q, _ in counted}
     now = time.time()
+    ttl = settings.ACTIVITIES_COUNTS_TTL
     started = {}
-    for status, q in queries.items():
-        key = cache_key(q)
+    for status, q, key in counted:
         stored = found.get(key)
-        if stored is not None and now - stored[0] < settings.ACTIVITIES_COUNTS_TTL:
+        if stored is not None and now - stored[0] < ttl:
             started[status] = _listing(_load(stored, _version(key, stored)), now, "cache")
         else:
             started[status] = _submit(q, refresh)

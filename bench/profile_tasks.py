@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_tasks.py            # cached 20 and 100, uncached 20
     .venv/bin/python bench/profile_tasks.py --top 25   # more profile lines
     .venv/bin/python bench/profile_tasks.py --gunicorn [--root OTHER_TREE]
+    .venv/bin/python bench/profile_tasks.py --layers      # a kept page's time by layer
 
 `--gunicorn` measures issue 14's rows of bench/run.py only (uncached list pages at 20
 and 100 per page against the direct call, cached repeats, one load phase) with
@@ -156,6 +157,114 @@ def run(args: argparse.Namespace) -> None:
         sandbox.stop()
 
 
+# A kept page's layers: (module, attribute) of each function timed, inner ones included
+# in outer ones' time. Attributes a tree lacks are skipped (an older checkout).
+LAYERS = (
+    ("django.contrib.auth", "get_user"),  # the session and the user, both statements
+    ("dashboard.sessions.SessionStore", "load"),
+    ("dashboard.auth.ModelBackend", "get_user"),
+    ("activities.user_cache", "can_view_tasks"),
+    ("activities.views", "_wants_canonical_url"),  # the query string's first parse
+    ("activities.views", "bound_form"),
+    ("activities.views", "_fetch"),  # the cache read of the list and counts
+    ("activities.views", "RowFormatter"),
+    ("activities.views.tables", "rows"),
+    ("activities.views.pages", "respond"),
+    ("activities.kept_pages", "_has_messages"),
+    ("activities.kept_pages", "_request_parts"),
+    ("activities.user_cache", "sidebar_rows"),
+    ("team.names", "datalists"),
+    ("activities.kept_pages", "get_token"),
+)
+
+
+def layers(args: argparse.Namespace) -> None:
+    """A kept /tasks/?per_page=20 through Django's WSGI handler (as gunicorn calls it),
+    `args.repeat` times: the whole call's thread CPU (median) and each LAYERS entry's
+    mean, each function wrapped to add up its own thread time."""
+    from collections import defaultdict
+
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import Client
+
+    from sandbox import DEMO_KEY, generate_tasks, make_server
+
+    sandbox = make_server(tasks=generate_tasks(dt.date.today(), count=args.tasks)).start()
+    settings.ACTIVITIES_API_BASE_URL, settings.ACTIVITIES_API_KEY = sandbox.url, DEMO_KEY
+    settings.ACTIVITIES_CACHE_TTL = 30
+    client = Client()
+    client.force_login(supervisor())
+    client.get("/tasks/?per_page=20")  # the CSRF cookie a browser holds
+    cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
+    spent: dict[str, float] = defaultdict(float)
+    for where, name in LAYERS:
+        owner = _owner(where)
+        if hasattr(owner, name):
+            setattr(owner, name, _timed(getattr(owner, name), f"{where}.{name}", spent))
+    handler = WSGIHandler()
+    try:
+        for _ in range(20):  # warm up: the kept page, the cache, the decoded session
+            _wsgi_call(handler, cookie)
+        spent.clear()
+        cpu = [_wsgi_call(handler, cookie) for _ in range(args.repeat)]
+    finally:
+        sandbox.stop()
+    print(f"kept /tasks/?per_page=20, whole WSGI call: median {statistics.median(cpu):.3f} ms")
+    print(f"(load average {os.getloadavg()[0]:.1f}; means of the {args.repeat} requests)")
+    for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"  {label:45s} {seconds * 1000 / args.repeat:.3f} ms")
+
+
+def _owner(where: str):
+    """The module, or the object in a module, that `where` (dotted) names."""
+    import importlib
+
+    parts = where.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[cut:]:
+            owner = getattr(owner, attr)
+        return owner
+    raise SystemExit(f"nothing at {where}")
+
+
+def _timed(function, label: str, spent: dict):
+    def timed(*args, **kwargs):
+        started = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[label] += time.thread_time() - started
+
+    return timed
+
+
+def _wsgi_call(handler, cookie: str) -> float:
+    """One GET of the kept page as gunicorn would make it: thread CPU in ms."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/tasks/",
+        "QUERY_STRING": "per_page=20",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "HTTP_COOKIE": cookie,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+    }
+    started = time.thread_time()
+    response = handler(environ, lambda status, headers: None)
+    if not b"".join(response):
+        raise SystemExit("the kept page answered nothing")
+    response.close()
+    return (time.thread_time() - started) * 1000
+
+
 def gunicorn_rows(args: argparse.Namespace) -> None:
     """Issue 14's rows of bench/run.py through gunicorn, for the tree at `args.root`."""
     import secrets
@@ -266,13 +375,14 @@ def main() -> None:
     parser.add_argument("--root", default=str(ROOT), help="the tree --gunicorn serves")
     parser.add_argument("--load-seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--layers", action="store_true", help="a kept page's time by layer")
     args = parser.parse_args()
     if args.gunicorn:
         gunicorn_rows(args)
         return
     with tempfile.TemporaryDirectory() as folder:
         setup_django(folder)
-        run(args)
+        layers(args) if args.layers else run(args)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 from django.contrib.auth import backends, get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.signals import setting_changed
 from django.db import connections, router
+from django.dispatch import receiver
 
 from .sessions import fetch_one
 
@@ -40,8 +42,7 @@ class ModelBackend(backends.ModelBackend):
         row = fetch_one(alias, sql, [user_id])
         if row is None:
             return None
-        values = [convert(value) for convert, value in zip(fields, row, strict=True)]
-        user = model.from_db(alias, None, values)
+        user = model.from_db(alias, None, _converted(model, alias, fields, row))
         return user if self.user_can_authenticate(user) else None
 
 
@@ -57,6 +58,31 @@ def _statement(model, alias: str) -> tuple[str, list[Callable]]:
     # Quoted names of the model, no input: the id is a parameter.
     sql = f"SELECT {columns} FROM {table} WHERE {pk} = %s"  # noqa: S608  # nosec B608
     return sql, [_converter(f, connection) for f in fields]
+
+
+# Converted values by the row read (every column, password and is_active included), at
+# most CONVERTED_MAX: parsing the two dates again on every request was a sixth of
+# loading the user. A changed row is a new key; each caller gets its own list.
+CONVERTED_MAX = 256
+_converted_rows: dict[tuple, list] = {}
+
+
+def _converted(model, alias: str, fields: list[Callable], row: tuple) -> list:
+    """`row`'s values converted as the ORM would (`_statement`'s converters)."""
+    key = (model, alias, row)
+    values = _converted_rows.get(key)
+    if values is None:
+        values = [convert(value) for convert, value in zip(fields, row, strict=True)]
+        if len(_converted_rows) >= CONVERTED_MAX:
+            _converted_rows.pop(next(iter(_converted_rows)), None)
+        _converted_rows[key] = values
+    return list(values)
+
+
+@receiver(setting_changed)
+def _forget_converted(**kwargs) -> None:
+    # Converters follow settings (USE_TZ, the database): tests change them.
+    _converted_rows.clear()
 
 
 def _converter(field, connection) -> Callable:

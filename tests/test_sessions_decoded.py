@@ -60,3 +60,16 @@ def test_at_most_decoded_max_texts_are_kept(db, monkeypatch):
     keys = [_saved(n=n).session_key for n in range(5)]
     assert [SessionStore(key)["n"] for key in keys] == [0, 1, 2, 3, 4]
     assert len(sessions._decoded) == 3
+
+
+def test_nested_data_and_other_types_are_copied_not_shared(db):
+    class Box:  # what another serializer could give back: copied by deepcopy
+        def __init__(self, items):
+            self.items = items
+
+    data = {"views": [{"name": "Mine", "ids": [1, 2]}], "n": 1.5, "box": Box([1])}
+    copied = sessions._copied(data)
+    assert copied["views"] == data["views"] and copied["n"] == 1.5
+    copied["views"][0]["ids"].append(3)
+    copied["box"].items.append(2)
+    assert data["views"][0]["ids"] == [1, 2] and data["box"].items == [1]
