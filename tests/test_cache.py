@@ -32,7 +32,9 @@ def clock(monkeypatch):
     return advance
 
 
-def test_a_repeated_view_within_the_ttl_makes_no_api_call(signed_in, api):
+def test_a_repeated_view_within_the_ttl_makes_no_api_call(signed_in, api, clock):
+    # `clock` holds the service's time still: "just now" is under 2 s, which a loaded
+    # machine could otherwise pass between the two requests.
     first = signed_in.get(URL, {"channel": "SALESMAN"})
     second = signed_in.get(URL, {"channel": "SALESMAN"})
 
