@@ -134,7 +134,7 @@ def _request_parts(request: HttpRequest) -> tuple:
         user.pk,
         user.get_username(),
         tuple(user_cache.sidebar_rows(user)),
-        text_key(team_names.datalists().markup),
+        team_names.version(),
     )
 
 

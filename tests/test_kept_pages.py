@@ -11,12 +11,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.test import Client
 from markupsafe import Markup
 
 from activities import service, views
 from activities.models import SavedView
+from team import names as team_names
 from team.names import Datalists
 
 from .records import task
@@ -130,7 +130,7 @@ def test_the_teams_names_show(signed_in, api):
     def names(operators: list[tuple[str, str]]) -> None:
         options = "".join(f'<option value="{v}">{n} ({v})' for v, n in operators)
         markup = f'<datalist id="team-operators">{options}</datalist>'
-        cache.set("team:datalists:2", Datalists(operators, [], markup))
+        team_names.publish(Datalists(operators, [], markup))
 
     names([])
     assert '<option value="OP-7">' not in html(signed_in.get(URL))
