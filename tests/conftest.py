@@ -17,6 +17,7 @@ from django.utils import translation
 from jinja2 import BytecodeCache
 
 from activities import api as client
+from activities import service
 from activities.api import client as api_client
 from activities.exports.slots import export_slots
 from sandbox import DEMO_KEY, make_server
@@ -273,6 +274,20 @@ def _fresh_state():
     yield
     cache.clear()
     client.get_client.cache_clear()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Hold the response cache's time (activities.service) still; `clock(31)` moves it on."""
+    import time as real_time
+
+    now = [real_time.time()]
+    monkeypatch.setattr(service.time, "time", lambda: now[0])
+
+    def advance(seconds):
+        now[0] += seconds
+
+    return advance
 
 
 @pytest.fixture

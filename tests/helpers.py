@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from sandbox import DEMO_KEY, TASKS_PATH
 
 PASSWORD = "correct-horse-battery"
+# A page's masked CSRF token, as its forms carry it.
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def html(response) -> str:
+    """A page's text, which must have answered 200."""
+    assert response.status_code == 200
+    return response.content.decode()
 
 
 def sign_in(page, password: str) -> None:

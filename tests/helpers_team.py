@@ -6,13 +6,35 @@ copy as production does: the syncer reads them from a sandbox over real HTTP.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.test import override_settings
+from django.utils import timezone
 
 from mirror import freshness, sync
 from mirror.models import SyncSlice
 from sandbox import DEMO_KEY, make_server
+
+SANTIAGO = ZoneInfo("America/Santiago")
+
+
+def local_day(offset: int):
+    """The local Santiago day `offset` days from today."""
+    return timezone.localdate(timezone.now(), SANTIAGO) + timedelta(days=offset)
+
+
+def at(offset: int, hour: int, minute: int = 0) -> datetime:
+    """An instant on a local Santiago day `offset` days from today."""
+    return datetime.combine(local_day(offset), time(hour, minute), tzinfo=SANTIAGO)
+
+
+def day_params(offset: int) -> dict:
+    """The team pages' filters for that one local day."""
+    return {
+        "scheduled_from": local_day(offset).isoformat(),
+        "scheduled_to": local_day(offset).isoformat(),
+    }
 
 
 def store(*records: dict, applied_at: datetime | None = None) -> None:

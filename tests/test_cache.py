@@ -18,20 +18,6 @@ URL = "/tasks/"
 ONE_PAGE = {"page": 1, "per_page": 20, "total": 1, "totalPages": 1}
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """Move the service's notion of time forward without sleeping."""
-    import time as real_time
-
-    now = [real_time.time()]
-    monkeypatch.setattr(service.time, "time", lambda: now[0])
-
-    def advance(seconds):
-        now[0] += seconds
-
-    return advance
-
-
 def test_a_repeated_view_within_the_ttl_makes_no_api_call(signed_in, api, clock):
     # `clock` holds the service's time still: "just now" is under 2 s, which a loaded
     # machine could otherwise pass between the two requests.

@@ -461,6 +461,15 @@ def _messages(catalog) -> dict:
     return {(m.context, key(m.id)): key(m.string) for m in catalog if m.id and not m.fuzzy}
 
 
+def test_every_string_of_the_team_app_is_in_the_catalogue():
+    extracted = _extracted("team", "python", {})
+    assert len(extracted) > 10
+    missing = sorted(
+        (where, msgid) for ctx, msgid, where in extracted if (ctx, msgid) not in _catalogued()
+    )
+    assert missing == []
+
+
 def test_the_committed_compiled_catalogue_matches_the_po():
     with PO.open("rb") as source:
         fresh = io.BytesIO()

@@ -19,11 +19,10 @@ from activities.models import SavedView
 from team import names as team_names
 from team.names import Datalists
 
+from .helpers import CSRF_TOKEN, html
 from .records import task
-from .test_cache import clock  # noqa: F401 (a fixture)
 
 URL = "/tasks/"
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -40,13 +39,8 @@ def draws(monkeypatch):
     return drawn
 
 
-def html(response) -> str:
-    assert response.status_code == 200
-    return response.content.decode()
-
-
 def without_token(text: str) -> str:
-    return TOKEN.sub('name="csrfmiddlewaretoken" value="-"', text)
+    return CSRF_TOKEN.sub('name="csrfmiddlewaretoken" value="-"', text)
 
 
 def test_a_repeated_view_is_kept_and_is_the_page_a_render_draws(
@@ -54,7 +48,7 @@ def test_a_repeated_view_is_kept_and_is_the_page_a_render_draws(
     api,
     settings,
     draws,
-    clock,  # noqa: F811
+    clock,
 ):
     first = html(signed_in.get(URL, {"per_page": "20"}))
     kept = html(signed_in.get(URL, {"per_page": "20"}))
@@ -72,7 +66,7 @@ def test_a_repeated_view_is_kept_and_is_the_page_a_render_draws(
 def test_each_kept_page_has_its_own_token_and_it_works(user, api):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
-    tokens = {TOKEN.search(html(browser.get(URL))).group(1) for _ in range(3)}
+    tokens = {CSRF_TOKEN.search(html(browser.get(URL))).group(1) for _ in range(3)}
     assert len(tokens) == 3  # masked anew each time (BREACH)
     for token in tokens:
         response = browser.post(
@@ -138,7 +132,7 @@ def test_the_teams_names_show(signed_in, api):
     assert '<option value="OP-7">Ana (OP-7)' in html(signed_in.get(URL))
 
 
-def test_new_data_shows(signed_in, served, clock):  # noqa: F811
+def test_new_data_shows(signed_in, served, clock):
     server = served(task(id="t-1"), task(id="t-2", commerceName="Kiosco Sur"))
     assert "Kiosco Sur" in html(signed_in.get(URL))
     server.tasks = server.tasks[:1]
@@ -148,7 +142,7 @@ def test_new_data_shows(signed_in, served, clock):  # noqa: F811
     assert "Updated just now" in page
 
 
-def test_the_datas_age_shows(signed_in, api, clock):  # noqa: F811
+def test_the_datas_age_shows(signed_in, api, clock):
     assert "Updated just now" in html(signed_in.get(URL))
     clock(12)
     assert "Updated 12 s ago" in html(signed_in.get(URL))
@@ -160,7 +154,7 @@ def test_a_kept_page_shows_the_datas_age_as_it_is_now(
     api,
     settings,
     draws,
-    clock,  # noqa: F811
+    clock,
     language,
 ):
     signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -178,7 +172,7 @@ def test_a_kept_page_shows_the_datas_age_as_it_is_now(
         assert "Updated 12 s ago" in kept and "Updated 17 s ago" in later
 
 
-def test_new_tab_counts_show(signed_in, served, clock):  # noqa: F811
+def test_new_tab_counts_show(signed_in, served, clock):
     server = served(task(id="t-1"), task(id="t-2"), task(id="t-3", status="PENDING"))
     tabs = re.compile(r"Completed <span class=\"tab-count\">(\d+)</span>")
     assert tabs.findall(html(signed_in.get(URL))) == ["2"]

@@ -15,7 +15,6 @@ from activities.formatting import RowFormatter
 from activities.table_html import TableCache, rows_html
 
 from .records import task
-from .test_cache import clock  # noqa: F401 (a fixture)
 
 URL = "/tasks/"
 AT = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -82,7 +81,7 @@ def test_user_text_is_escaped_in_the_built_rows():
     assert '"><img' not in html and "&#34;&gt;&lt;img src=x&gt;" in html
 
 
-def test_an_answer_changed_at_the_same_instant_shows_anew(signed_in, canned, clock):  # noqa: F811
+def test_an_answer_changed_at_the_same_instant_shows_anew(signed_in, canned, clock):
     # A clock that stands still (as here) names both answers alike by time alone.
     def answer(name):
         body = {

@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from activities import tokens
 from activities.forms import TaskFilterForm, bound_form
 
-from .test_kept_pages import TOKEN, html
+from .helpers import CSRF_TOKEN, html
 
 URL = "/tasks/"
 
@@ -158,7 +158,7 @@ def test_a_drawn_and_a_kept_pages_tokens_both_work(user, api):
     browser.force_login(user)
     # Drawn (from the API), drawn (from the cache, then kept), and kept.
     for _ in range(3):
-        token = TOKEN.search(html(browser.get(URL))).group(1)
+        token = CSRF_TOKEN.search(html(browser.get(URL))).group(1)
         response = browser.post(
             "/i18n/setlang/", {"language": "en", "next": URL, "csrfmiddlewaretoken": token}
         )

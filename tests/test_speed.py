@@ -16,8 +16,7 @@ from markupsafe import Markup
 
 from activities.models import SavedView
 
-from .test_cache import clock  # noqa: F401 (a fixture)
-from .test_task_list import list_calls
+from .helpers import list_calls
 
 URL = "/tasks/"
 
@@ -60,7 +59,7 @@ def test_each_page_shows_the_same_tab_counts(signed_in, api, settings):
     assert len(tabs.findall(first)) == 5
 
 
-def test_counts_older_than_the_list_say_from_when(signed_in, api, settings, clock):  # noqa: F811
+def test_counts_older_than_the_list_say_from_when(signed_in, api, settings, clock):
     settings.ACTIVITIES_CACHE_TTL = 30
     settings.ACTIVITIES_COUNTS_TTL = 120
     first = signed_in.get(URL).content.decode()

@@ -16,8 +16,7 @@ from django.utils import timezone
 from mirror.models import SyncSlice, TaskRecord
 from team import charts, kept, pages
 from team.filters import TeamFilterSet
-from tests.helpers_team import make, store
-from tests.test_team_stats import at
+from tests.helpers_team import at, make, store
 
 pytestmark = pytest.mark.django_db
 PAGE = "/team/operators/OP-1/"

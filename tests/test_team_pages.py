@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from activities.models import SavedView
 from mirror.models import SyncSlice
-from tests.helpers_team import make, store
-from tests.test_team_stats import at, day_params, local_day
+from tests.helpers_team import at, day_params, local_day, make, store
 
 pytestmark = pytest.mark.django_db
 PAGES = (

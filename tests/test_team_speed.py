@@ -16,8 +16,7 @@ from activities import formatting, ranges
 from mirror.models import TaskRecord
 from mirror.records import slot, slot_start
 from team import stats, tables
-from tests.helpers_team import make, store
-from tests.test_team_stats import at, day_params
+from tests.helpers_team import at, day_params, make, store
 
 pytestmark = pytest.mark.django_db
 SANTIAGO = ZoneInfo("America/Santiago")

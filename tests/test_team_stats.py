@@ -7,37 +7,19 @@ share team.stats, so these numbers are the page's too (test_team_pages checks th
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
-from tests.helpers_team import make, store
+from tests.helpers_team import at, day_params, local_day, make, store
 
 pytestmark = pytest.mark.django_db
-SANTIAGO = ZoneInfo("America/Santiago")
-
-
-def local_day(offset: int):
-    return timezone.localdate(timezone.now(), SANTIAGO) + timedelta(days=offset)
-
-
-def at(offset: int, hour: int, minute: int = 0) -> datetime:
-    """An instant on a local Santiago day `offset` days from today."""
-    return datetime.combine(local_day(offset), time(hour, minute), tzinfo=SANTIAGO)
 
 
 def summary(client, **params) -> dict:
     response = client.get("/team/summary.json", params)
     assert response.status_code == 200, response.content
     return response.json()
-
-
-def day_params(offset: int) -> dict:
-    return {
-        "scheduled_from": local_day(offset).isoformat(),
-        "scheduled_to": local_day(offset).isoformat(),
-    }
 
 
 def test_the_status_counts_count_status(signed_in):
