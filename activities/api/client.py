@@ -97,6 +97,29 @@ def _retry(retries: int, retry_after_max: float) -> BudgetRetry:
     )
 
 
+def _session(
+    base_url: str, retries: int, retry_after_max: float
+) -> tuple[requests.Session, _WatchedAdapter]:
+    """A session for `base_url`'s API, and its adapter (the retries and the pool)."""
+    session = requests.Session()
+    session.headers["Accept"] = "application/json"
+    session.headers["User-Agent"] = "task-dashboard/1.0"
+    adapter = _WatchedAdapter(
+        max_retries=_retry(retries, retry_after_max), pool_connections=4, pool_maxsize=32
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    # The environment (proxy variables, CA bundle) is read once, here: with
+    # `trust_env` requests reads it again on every call, about half a millisecond
+    # (7% of an uncached page). `.netrc` is not read: the API takes its key header.
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(base_url)
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
+    return session, adapter
+
+
 class ActivitiesClient:
     """Fetches pages of tasks over one keep-alive `requests.Session`.
 
@@ -124,23 +147,7 @@ class ActivitiesClient:
         self.attempt_timeout = min(timeout, self.budget)
         self.timeout = (min(CONNECT_TIMEOUT, self.attempt_timeout), self.attempt_timeout)
         self.breaker = breaker or CircuitBreaker(threshold=5, cooldown=30.0)
-        self.session = requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        self.session.headers["User-Agent"] = "task-dashboard/1.0"
-        adapter = _WatchedAdapter(
-            max_retries=_retry(retries, retry_after_max), pool_connections=4, pool_maxsize=32
-        )
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        # The environment (proxy variables, CA bundle) is read once, here: with
-        # `trust_env` requests reads it again on every call, about half a millisecond
-        # (7% of an uncached page). `.netrc` is not read: the API takes its key header.
-        self.session.trust_env = False
-        self.session.proxies = requests.utils.get_environ_proxies(self.base_url)
-        self.session.verify = (
-            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        )
-        self._adapter = adapter
+        self.session, self._adapter = _session(self.base_url, retries, retry_after_max)
         # What `session.get` would prepare for every call (headers, the key, basic auth
         # from a password in the URL), prepared once: each call copies it and adds its
         # query string and request id (`_prepared`).
