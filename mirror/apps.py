@@ -1,3 +1,5 @@
+"""The mirror app: the local copy of the tasks and its syncer."""
+
 from django.apps import AppConfig
 
 

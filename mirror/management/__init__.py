@@ -1,0 +1,1 @@
+"""The mirror app's management commands."""
