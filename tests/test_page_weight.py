@@ -56,3 +56,19 @@ def test_what_a_phone_leaves_for_later_is_printed_in_full():
         and "content-visibility: visible" in decl
         for sel, decl in printed
     )
+
+
+def test_on_a_phone_the_first_cards_stand_in_taller_than_the_screen_until_drawn():
+    # A card-sized stand-in let the first frame draw every card within a screen or so
+    # below the visible part (seven on a phone): stand-ins taller than that leave one card
+    # to the first frame and one more to each next. Once drawn, a card keeps its own
+    # height (`auto`); the cards further down stand in at about a card's height.
+    phone, _ = phone_and_print()
+    sizes = dict((sel, decl) for sel, decl in phone if "contain-intrinsic-size" in decl)
+    first = re.search(
+        r"contain-intrinsic-size: auto (\d+)rem", sizes[".tasks tbody.task:nth-of-type(-n+8)"]
+    )
+    rest = re.search(r"contain-intrinsic-size: auto (\d+)rem", sizes[".tasks tbody.task"])
+    assert first and rest
+    assert int(first.group(1)) * 15 >= 2 * 823  # px: two phone screens (Lighthouse's 823)
+    assert 10 <= int(rest.group(1)) <= 20  # about a card (14rem is 210 px)
