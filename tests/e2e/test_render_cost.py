@@ -71,9 +71,9 @@ CARDS_DRAWN = """cards => cards.map(card => [
 
 
 def test_on_a_phone_the_first_cards_are_drawn_at_their_own_height(e2e, browser):
-    # The first cards stand in as very tall boxes until drawn (one more each frame, not
-    # seven in the first): once the page has loaded, those near the screen are drawn at
-    # their real height, and a card further down is drawn when scrolled to.
+    # The first two cards stand in as tall boxes until drawn (two cards in the first
+    # frame, not seven): once the page has loaded, those near the screen are drawn at
+    # their real height, and a card further down is drawn when reached.
     context = browser.new_context(**PHONE)
     page = context.new_page()
     open_signed_in(page, e2e.url + PAGE)
@@ -86,8 +86,8 @@ def test_on_a_phone_the_first_cards_are_drawn_at_their_own_height(e2e, browser):
     assert all(shown and 100 < height < 600 for shown, height in drawn[:3]), drawn[:3]
     assert not drawn[60][0]  # far below: still left for later
 
-    # The eighth card (the last tall stand-in), reached with the keyboard: focusing its
-    # summary draws it and brings it on screen, at its own height. The last card too.
+    # A card further down, reached with the keyboard: focusing its summary draws it and
+    # brings it on screen, at its own height. The last card too.
     for index in (7, 99):
         summary = cards.nth(index).locator("summary")
         summary.focus()
