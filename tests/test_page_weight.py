@@ -56,3 +56,21 @@ def test_what_a_phone_leaves_for_later_is_printed_in_full():
         and "content-visibility: visible" in decl
         for sel, decl in printed
     )
+
+
+def test_on_a_phone_the_first_two_cards_stand_in_tall_until_drawn():
+    # With card-sized stand-ins the first frame drew every card within about two and a
+    # half screens from the top (seven on Lighthouse's 412 x 823 phone, the table starting
+    # some 720 px down): two tall stand-ins push the third card past that, so the first
+    # frame draws two cards and the next the rest. Once drawn, a card keeps its own height
+    # (`auto`), and the other cards stand in at about a card's, so that the page is not
+    # much longer than it is before the cards are drawn.
+    phone, _ = phone_and_print()
+    sizes = dict((sel, decl) for sel, decl in phone if "contain-intrinsic-size" in decl)
+    first = re.search(
+        r"contain-intrinsic-size: auto (\d+)rem", sizes[".tasks tbody.task:nth-of-type(-n+2)"]
+    )
+    rest = re.search(r"contain-intrinsic-size: auto (\d+)rem", sizes[".tasks tbody.task"])
+    assert first and rest
+    assert 720 + 2 * int(first.group(1)) * 15 > 2.5 * 823  # px (1rem is 15 px)
+    assert 10 <= int(rest.group(1)) <= 20  # about a card (14rem is 210 px)

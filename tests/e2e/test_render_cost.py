@@ -63,6 +63,44 @@ def test_on_a_phone_cards_off_screen_wait_and_print_shows_them_all(e2e, browser)
     context.close()
 
 
+# Each card: whether the browser has drawn it (not a stand-in), and its height in px.
+CARDS_DRAWN = """cards => cards.map(card => [
+  card.querySelector("td[data-label]").checkVisibility({contentVisibilityAuto: true}),
+  card.getBoundingClientRect().height,
+])"""
+
+
+def test_on_a_phone_the_first_cards_are_drawn_at_their_own_height(e2e, browser):
+    # The first two cards stand in as tall boxes until drawn (two cards in the first
+    # frame, not seven): once the page has loaded, those near the screen are drawn at
+    # their real height, and a card further down is drawn when reached.
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    open_signed_in(page, e2e.url + PAGE)
+    cards = page.locator("tbody.task")
+    expect(cards).to_have_count(100)
+    page.wait_for_function(
+        "() => document.querySelectorAll('tbody.task')[2].getBoundingClientRect().height < 600"
+    )
+    drawn = cards.evaluate_all(CARDS_DRAWN)
+    assert all(shown and 100 < height < 600 for shown, height in drawn[:3]), drawn[:3]
+    assert not drawn[60][0]  # far below: still left for later
+
+    # A card further down, reached with the keyboard: focusing its summary draws it and
+    # brings it on screen, at its own height. The last card too.
+    for index in (7, 99):
+        summary = cards.nth(index).locator("summary")
+        summary.focus()
+        expect(summary).to_be_focused()
+        expect(summary).to_be_in_viewport()
+        shown, height = cards.nth(index).evaluate(
+            "c => [c.querySelector('td[data-label]').checkVisibility("
+            "{contentVisibilityAuto: true}), c.getBoundingClientRect().height]"
+        )
+        assert shown and 100 < height < 600, (index, shown, height)
+    context.close()
+
+
 def test_the_wide_table_rows_are_not_deferred(e2e, browser):
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
