@@ -218,21 +218,9 @@ def list_with_counts(query: TaskQuery, *, refresh: bool = False) -> tuple[Listin
     return listing, _counts(listing, query.status, others)
 
 
-@functools.lru_cache(maxsize=1024)
-def _count_queries(query: TaskQuery) -> dict[str, TaskQuery]:
-    """{status: the count call's query} for the tabs other than the list's own.
-
-    The same four on every view of a page (a frozen `TaskQuery`; not to be changed).
-    """
-    return {
-        status: replace(query, status=status, page=1, per_page=1)
-        for status, _ in STATUS_TABS
-        if status != query.status
-    }
-
-
 def _page_keys(query: TaskQuery) -> tuple[str, tuple[tuple[str, TaskQuery, str], ...]]:
-    """The list's cache key, and (status, query, cache key) of each count call."""
+    """The list's cache key, and (status, query, cache key) of each count call: the
+    tabs other than the list's own, each a first page of one task."""
     return _page_keys_for(query, settings.ACTIVITIES_API_BASE_URL, settings.ACTIVITIES_API_KEY)
 
 
@@ -240,10 +228,12 @@ def _page_keys(query: TaskQuery) -> tuple[str, tuple[tuple[str, TaskQuery, str],
 def _page_keys_for(query: TaskQuery, base_url: str, api_key: str) -> tuple:
     # The same five keys on every view of a page: worked out once, not five times
     # twice (each a hash of the frozen query and two settings reads).
-    counted = tuple(
-        (status, q, _cache_key(q, base_url, api_key)) for status, q in _count_queries(query).items()
-    )
-    return _cache_key(query, base_url, api_key), counted
+    counted = []
+    for status, _ in STATUS_TABS:
+        if status != query.status:
+            count_query = replace(query, status=status, page=1, per_page=1)
+            counted.append((status, count_query, _cache_key(count_query, base_url, api_key)))
+    return _cache_key(query, base_url, api_key), tuple(counted)
 
 
 class Counts(dict):
