@@ -190,11 +190,9 @@ class SavedView(models.Model):
 
 
 class UserPreference(models.Model):
-    # Boilerplate by design (`duplicates` pairs it with SavedView.owner): Django's field
-    # declaration, a one-to-one here and a foreign key there; a helper would hide which.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        models.CASCADE,
         related_name="preference",
         verbose_name=gettext_lazy("user"),
     )

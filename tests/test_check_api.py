@@ -132,3 +132,22 @@ def test_a_password_in_the_base_url_is_never_printed_nor_logged(api, settings, c
     assert f"Base URL:  {base}\n" in out
     assert "s3cret-pass" not in out + caplog.text
     assert "admin:" not in out + caplog.text
+
+
+def test_every_error_has_its_own_one_line_sentence_for_administrators():
+    # The sentence is the class's docstring folded onto one line; a subclass without a
+    # docstring says its parent's sentence.
+    from activities.api import errors
+
+    classes = [errors.ApiError, *_subclasses(errors.ApiError)]
+    sentences = {cls: cls.explanation for cls in classes}
+    assert all(
+        "\n" not in s and "  " not in s and s.endswith((".", "?")) for s in sentences.values()
+    )
+    named = {cls: s for cls, s in sentences.items() if "__doc__" in vars(cls) and cls.__doc__}
+    assert len(set(named.values())) == len(named) >= 12
+    assert errors.ApiUnauthorized.explanation.startswith("401: ")
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [sub for direct in cls.__subclasses__() for sub in (direct, *_subclasses(direct))]

@@ -33,7 +33,8 @@ class ApiError(Exception):
     stale_ok = True
     # What /readyz reports: one of the tokens listed in the README.
     readiness = "bad_response"
-    # For administrators (manage.py check_api), in English like the settings it names.
+    # For administrators (manage.py check_api), in English like the settings it names:
+    # a subclass's docstring, folded onto one line (__init_subclass__).
     explanation = "The API did not answer as documented."
     # The HTTP status the API answered with, when it answered (for the log line).
     upstream_status: int | None = None
@@ -44,107 +45,112 @@ class ApiError(Exception):
         # For the log only: what exactly went wrong, already free of the key.
         self.detail = detail
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__:
+            cls.explanation = " ".join(cls.__doc__.split())
 
-# Boilerplate by design (`duplicates` lists the classes below as shape pairs): each only
-# fills in ApiError's attributes, and callers catch them by name, which a factory would hide.
+
 class ApiNotConfigured(ApiError):
+    """No API key is set. Set ACTIVITIES_API_KEY."""
+
     http_status = 503
     stale_ok = False
     title = gettext_lazy("The dashboard is not connected to the task service")
     readiness = "unavailable"
-    explanation = "No API key is set. Set ACTIVITIES_API_KEY."
 
 
 class ApiUnauthorized(ApiError):
+    """401: the API does not accept this key. Check ACTIVITIES_API_KEY."""
+
     title = gettext_lazy("The task service did not accept the dashboard's key")
     readiness = "unauthorized"
-    explanation = "401: the API does not accept this key. Check ACTIVITIES_API_KEY."
 
 
 class ApiForbidden(ApiError):
+    """403: the key is valid but lacks the VIEW_ACTIVITIES permission.
+
+    Ask the API's owners to grant it.
+    """
+
     title = gettext_lazy("The dashboard may not view tasks")
     readiness = "forbidden"
-    explanation = (
-        "403: the key is valid but lacks the VIEW_ACTIVITIES permission. Ask the API's "
-        "owners to grant it."
-    )
 
 
 class ApiBadRequest(ApiError):
+    """400: the API rejected a plain first-page request."""
+
     http_status = 400
     stale_ok = False
     title = gettext_lazy("The task service did not accept these filters")
-    explanation = "400: the API rejected a plain first-page request."
 
 
 class ApiClientError(ApiError):
+    """4xx: the API refused the request; is the base URL right?"""
+
     title = gettext_lazy("The task service refused the request")
-    explanation = "4xx: the API refused the request; is the base URL right?"
 
 
 class ApiServerError(ApiError):
+    """5xx: the API has an internal problem. Try again later."""
+
     title = gettext_lazy("The task service has a problem")
     readiness = "server_error"
-    explanation = "5xx: the API has an internal problem. Try again later."
 
 
 class ApiBusy(ApiError):
+    """429: the API is rate-limiting this key. Try again later."""
+
     http_status = 503
     title = gettext_lazy("The task service is busy")
     readiness = "unavailable"
-    explanation = "429: the API is rate-limiting this key. Try again later."
 
 
 class ApiTimeout(ApiError):
+    """Timeout: the API accepted the connection but did not answer in time.
+
+    It may be overloaded; ACTIVITIES_API_TIMEOUT sets how long to wait.
+    """
+
     http_status = 504
     title = gettext_lazy("The task service is too slow")
     readiness = "timeout"
-    explanation = (
-        "Timeout: the API accepted the connection but did not answer in time. It may "
-        "be overloaded; ACTIVITIES_API_TIMEOUT sets how long to wait."
-    )
 
 
 class ApiUnavailable(ApiError):
+    """Connection: nothing answered at that address (refused, reset or unreachable).
+
+    Check the URL, the port and any firewall.
+    """
+
     http_status = 503
     title = gettext_lazy("The task service cannot be reached")
     readiness = "unavailable"
-    explanation = (
-        "Connection: nothing answered at that address (refused, reset or unreachable). "
-        "Check the URL, the port and any firewall."
-    )
 
 
 class ApiNameNotFound(ApiUnavailable):
-    """The API's host name does not resolve (DNS)."""
+    """DNS: the host name in ACTIVITIES_API_BASE_URL does not resolve.
 
-    explanation = (
-        "DNS: the host name in ACTIVITIES_API_BASE_URL does not resolve. Check the URL "
-        "and this machine's DNS."
-    )
+    Check the URL and this machine's DNS.
+    """
 
 
 class ApiTlsError(ApiUnavailable):
-    """The secure connection to the API failed (certificate, protocol)."""
-
-    explanation = (
-        "TLS: the secure connection failed (an expired, self-signed or wrong-host "
-        "certificate, or a proxy intercepting HTTPS)."
-    )
+    """TLS: the secure connection failed (an expired, self-signed or wrong-host
+    certificate, or a proxy intercepting HTTPS).
+    """
 
 
 class ApiCircuitOpen(ApiUnavailable):
-    """Recent calls kept failing, so this one was not even tried."""
-
-    explanation = "Recent calls kept failing, so this one was not tried. Try again later."
+    """Recent calls kept failing, so this one was not tried. Try again later."""
 
 
 class ApiBadResponse(ApiError):
+    """Bad response: the answer was not the documented JSON (an HTML proxy page, a
+    truncated body, or another service at that URL).
+    """
+
     title = gettext_lazy("The task service sent an unreadable answer")
-    explanation = (
-        "Bad response: the answer was not the documented JSON (an HTML proxy page, a "
-        "truncated body, or another service at that URL)."
-    )
 
 
 # Failures that say the API is in trouble, as opposed to a problem with the request.
