@@ -12,7 +12,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from ..helpers import PASSWORD, open_signed_in, sign_in
-from .accessibility import Axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -96,10 +95,7 @@ def test_saving_a_view_and_reopening_it(e2e, page, browser):
     sign_in(fresh, PASSWORD)
     assert params(fresh.url) == {"range": ["this_week"], "status": ["PENDING"]}
     other.close()
-
-    page.goto(e2e.url + "/views/")
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
+    # /views/ with a default view is scanned in test_morning.py (signing out).
 
 
 def test_keyboard_users_can_skip_to_the_content_and_see_focus(e2e, page):
@@ -113,15 +109,8 @@ def test_keyboard_users_can_skip_to_the_content_and_see_focus(e2e, page):
     expect(page).to_have_url(re.compile(r"#main$"))  # the jump may land after press() returns
 
 
-def test_the_saved_views_and_filters_fit_a_phone(e2e, browser):
-    context = browser.new_context(viewport={"width": 375, "height": 740})
-    page = context.new_page()
-    open_signed_in(page, e2e.url + "/tasks/?range=this_week&status=PENDING")
-    expect(page.get_by_role("complementary", name="Saved views")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-    context.close()
+# The saved views and the filters on a phone: test_morning.py's phone test (no sideways
+# scroll, the sidebar shown, the panel opened, an accessibility scan).
 
 
 def test_auto_refresh_keeps_the_view_and_highlights_new_rows(e2e, page, served, settings):
