@@ -48,7 +48,7 @@
     function show() {
       if (!panel.open && !wide.matches) return;
       panel.removeEventListener("toggle", show);
-      wide.removeEventListener("change", show);
+      if (wide.removeEventListener) wide.removeEventListener("change", show);
       fields.forEach(function (input) {
         ["pattern", "placeholder", "title", "data-date-input"].forEach(function (name) {
           input.removeAttribute(name);
@@ -57,7 +57,7 @@
       });
     }
     panel.addEventListener("toggle", show);
-    wide.addEventListener("change", show);
+    if (wide.addEventListener) wide.addEventListener("change", show);  // Safari < 14: no
     show();
   }
 
