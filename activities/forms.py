@@ -77,10 +77,33 @@ def channel_values() -> tuple[str, ...]:
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A day, YYYY-MM-DD: a text field in the page, a date picker once it is shown.
+
+    On a phone the filter panel starts closed, and its date pickers, displayed or not,
+    were built with the page (their inner parts and calendar icons): some 7-9 ms of a
+    phone's first frame (bench/README.md, "The closed filter panel"). So the page has
+    text fields that take what the server parses, with or without JavaScript, and
+    static/js/dashboard.js makes them date pickers (`shown_type`) whenever the panel is
+    shown. A panel drawn open (a field has an error) has date pickers from the start
+    (activities/widgets.py).
+    """
+
+    input_type = "text"
+    shown_type = "date"
+    # Only the text field uses these; dashboard.js drops them when it makes a picker.
+    # No inputmode="numeric": a phone's digit pad may have no "-" to type.
+    text_attrs = ("pattern", "placeholder", "title", "data-date-input")
 
     def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+        hint = gettext_lazy("YYYY-MM-DD")
+        attrs = {
+            "pattern": r"\d{4}-\d{2}-\d{2}",
+            "placeholder": hint,
+            "title": hint,
+            "data-date-input": True,
+            "autocomplete": "off",
+        }
+        super().__init__(format="%Y-%m-%d", attrs=attrs, **kwargs)
 
 
 def _id_field(label: str, suggestions: str) -> forms.CharField:

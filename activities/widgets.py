@@ -22,6 +22,19 @@ def _attrs(attrs: dict) -> str:
     return "".join(parts)
 
 
+def _input_type(field: BoundField, attrs: dict) -> str:
+    """The input's type; a date field that is a text field until it is shown
+    (activities/forms.py, DateInput) is a date picker when the form has errors, since
+    the filter panel is then drawn open. Its text field's attributes go from `attrs`."""
+    widget = field.field.widget
+    shown_type = getattr(widget, "shown_type", None)
+    if not shown_type or not field.form.errors:
+        return widget.input_type
+    for name in widget.text_attrs:
+        attrs.pop(name, None)
+    return shown_type
+
+
 def control(field: BoundField, extra: dict | None = None) -> Markup:
     """The HTML control of `field`, with `extra` attributes (aria-*) added."""
     widget = field.field.widget
@@ -50,6 +63,7 @@ def control(field: BoundField, extra: dict | None = None) -> Markup:
     if type(widget) in (forms.TextInput, forms.HiddenInput) or isinstance(widget, forms.DateInput):
         shown = widget.format_value(value)
         value_attr = "" if shown in (None, "") else f' value="{escape(shown)}"'
-        head = f'<input type="{widget.input_type}" name="{escape(field.html_name)}"'
+        input_type = _input_type(field, attrs)  # before the attributes are drawn
+        head = f'<input type="{input_type}" name="{escape(field.html_name)}"'
         return Markup(f"{head}{value_attr}{_attrs(attrs)}>")  # noqa: S704 (escaped above)  # nosec B704
     return field.as_widget(attrs=extra or None)

@@ -143,7 +143,21 @@ def blocking(report: dict) -> str:
     """Total Blocking Time and the machine's speed as Lighthouse measured it: on a shared
     machine the passes of one run differ mostly in these (bench/README.md)."""
     tbt = report["audits"]["total-blocking-time"].get("numericValue") or 0
-    return f"TBT {tbt:.0f} ms, benchmarkIndex {report['environment']['benchmarkIndex']:.0f}"
+    line = f"TBT {tbt:.0f} ms, benchmarkIndex {report['environment']['benchmarkIndex']:.0f}"
+    return f"{line}, long tasks {long_tasks(report)}"
+
+
+def long_tasks(report: dict) -> str:
+    """The simulated long tasks in order, `ms@start (what)`: which of them made a pass
+    worse than another (the page's own, a script, or "Unattributable", the commit)."""
+    items = (report["audits"].get("long-tasks", {}).get("details") or {}).get("items", [])
+    names = {"Unattributable": "commit"}
+    parts = []
+    for item in sorted(items, key=lambda task: task.get("startTime", 0)):
+        url = item.get("url", "")
+        what = names.get(url) or ("page" if "/tasks/" in url else url.rsplit("/", 1)[-1])
+        parts.append(f"{item.get('duration', 0):.0f}@{item.get('startTime', 0):.0f} ({what})")
+    return ", ".join(parts) or "none"
 
 
 def flagged(report: dict) -> list[str]:

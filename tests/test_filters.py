@@ -343,3 +343,35 @@ def test_saving_a_valid_view_still_works(signed_in, user):
 
     assert response.status_code == 302
     assert SavedView.objects.get(owner=user).query == "channel=SALESMAN&range=today"
+
+
+def _date_inputs(page: str) -> list[str]:
+    return re.findall(r'<input type="[a-z]+" name="scheduled_(?:from|to)"[^>]*>', page)
+
+
+def test_the_date_fields_take_a_typed_day_until_shown_as_pickers(signed_in, api):
+    # A closed panel's fields are text fields for YYYY-MM-DD, what the server parses
+    # (dashboard.js makes them pickers when shown); the value is kept for the bookmark.
+    page = signed_in.get("/tasks/?scheduled_from=2026-11-02").content.decode()
+    fields = _date_inputs(page)
+    assert len(fields) == 2
+    assert all('type="text"' in f and 'placeholder="YYYY-MM-DD"' in f for f in fields)
+    assert all(r'pattern="\d{4}-\d{2}-\d{2}"' in f for f in fields)
+    assert 'value="2026-11-02"' in fields[0]
+    assert '<details class="filter-panel">' in page
+
+
+def test_with_a_wrong_date_the_panel_opens_on_date_pickers(signed_in, api):
+    response = signed_in.get("/tasks/?scheduled_from=2026-02-30&scheduled_to=2026-03-01")
+    page = response.content.decode()
+    fields = _date_inputs(page)
+    assert response.status_code == 400 and len(fields) == 2
+    assert all('type="date"' in f and "pattern" not in f and "placeholder" not in f for f in fields)
+    assert 'value="2026-03-01"' in fields[1]
+    assert '<details class="filter-panel" open>' in page
+    assert 'id="id_scheduled_from-error"' in page
+
+
+def test_the_date_fields_hint_speaks_the_page_language(signed_in, api):
+    page = signed_in.get("/tasks/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert all('placeholder="AAAA-MM-DD"' in f for f in _date_inputs(page))

@@ -13,6 +13,7 @@
   }
 
   later(setUpCopyLink);
+  later(setUpDatePickers);
   later(setUpDateInputs);
   later(setUpAutoRefresh);
 
@@ -32,6 +33,32 @@
         window.setTimeout(function () { copy.textContent = label; }, 2000);
       });
     });
+  }
+
+  // The date fields come as text fields taking YYYY-MM-DD (activities/forms.py,
+  // DateInput): in the phone's closed filter panel, date pickers cost its first frame
+  // though not displayed. They become date pickers, their value kept, whenever they are
+  // shown: the panel opened (mouse or keyboard: its toggle event comes before the next
+  // key), or a screen wide enough that it is always shown (dashboard.css, 901px).
+  function setUpDatePickers() {
+    var fields = document.querySelectorAll("input[data-date-input]");
+    var panel = fields.length ? fields[0].closest("details") : null;
+    if (!panel) return;
+    var wide = window.matchMedia("(min-width: 901px)");
+    function show() {
+      if (!panel.open && !wide.matches) return;
+      panel.removeEventListener("toggle", show);
+      if (wide.removeEventListener) wide.removeEventListener("change", show);
+      fields.forEach(function (input) {
+        ["pattern", "placeholder", "title", "data-date-input"].forEach(function (name) {
+          input.removeAttribute(name);
+        });
+        input.type = "date";
+      });
+    }
+    panel.addEventListener("toggle", show);
+    if (wide.addEventListener) wide.addEventListener("change", show);  // Safari < 14: no
+    show();
   }
 
   // Typing a date in the filter bar means "these dates": "When" goes to its empty
