@@ -42,11 +42,13 @@ class _Record(msgspec.Struct, frozen=True, rename="camel"):
                 force_setattr(self, name, str(value))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # The document's timestamps are UTC ("…Z"); a bare one is read the same way.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+def _utc(record: _Record, names: tuple[str, ...]) -> None:
+    """The document's timestamps are UTC ("…Z"): a bare one is read the same way."""
+    for name in names:
+        value = getattr(record, name)
+        # Most are "…Z" already: set only what changes (a set costs more than a look).
+        if value is not None and value.tzinfo is None:
+            force_setattr(record, name, value.replace(tzinfo=UTC))
 
 
 class Label(msgspec.Struct, frozen=True):
@@ -104,8 +106,7 @@ class Result(_Record, frozen=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        force_setattr(self, "occurred_at", _utc(self.occurred_at))
-        force_setattr(self, "created_at", _utc(self.created_at))
+        _utc(self, ("occurred_at", "created_at"))
 
 
 class Task(_Record, frozen=True):
@@ -137,10 +138,9 @@ class Task(_Record, frozen=True):
         if not self.id:
             # The message follows the record's path in the log: "data[3] has no id".
             raise ValueError(" has no id")
-        force_setattr(self, "can_force_retry_dispatch", bool(self.can_force_retry_dispatch))
-        force_setattr(self, "scheduled_at", _utc(self.scheduled_at))
-        force_setattr(self, "occurred_at", _utc(self.occurred_at))
-        force_setattr(self, "created_at", _utc(self.created_at))
+        if self.can_force_retry_dispatch is None:  # true or false, as the document says
+            force_setattr(self, "can_force_retry_dispatch", False)
+        _utc(self, ("scheduled_at", "occurred_at", "created_at"))
 
     @property
     def route(self) -> Route | None:
