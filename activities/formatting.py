@@ -60,22 +60,19 @@ class FilterLinks:
     def __call__(self, name: str, value: str) -> str:
         link = self._links.get((name, value))
         if link is None:
-            value = str(value)
             before, after = self._around.get(name) or self._split(name)
-            # As urlencode({name: value}), without building a dict and a list per link.
-            pair = f"{quote_plus(name)}={quote_plus(value)}"
-            link = "?" + "&".join(part for part in (before, pair, after) if part)
-            self._links[(name, value)] = link
+            # As urlencode({name: value}): only the value is quoted per link.
+            link = self._links[(name, value)] = f"{before}{quote_plus(str(value))}{after}"
         return link
 
     def _split(self, name: str) -> tuple[str, str]:
-        # A parameter already in the URL keeps its place, as in querystring().
+        """('?before&name=', '&after'): a link's URL around its value, the parameter in
+        its place if the URL has it already, as in querystring()."""
         keys = list(self._params)
         at = keys.index(name) if name in keys else len(keys)
-        around = (
-            urlencode({k: self._params[k] for k in keys[:at]}),
-            urlencode({k: self._params[k] for k in keys[at + 1 :]}),
-        )
+        before = urlencode({k: self._params[k] for k in keys[:at]})
+        after = urlencode({k: self._params[k] for k in keys[at + 1 :]})
+        around = (f"?{before}{'&' if before else ''}{quote_plus(name)}=", after and f"&{after}")
         self._around[name] = around
         return around
 
@@ -336,7 +333,8 @@ class RowFormatter:
 
     def _scheduled(self, at: datetime, row: Row) -> None:
         local = at.astimezone(self.tz)
-        day, hhmm = self._day(local), _HHMM[local.hour * 60 + local.minute]
+        day = self._days.get(local.toordinal()) or self._day(local)
+        hhmm = _HHMM[local.hour * 60 + local.minute]
         row.scheduled_iso = at.isoformat()
         row.scheduled = day[1] + hhmm
         row.scheduled_full = day[0] + hhmm
@@ -411,20 +409,19 @@ class RowFormatter:
         if value is None:
             return EMPTY
         local = value.astimezone(self.tz)
-        return self._day(local)[0] + _HHMM[local.hour * 60 + local.minute]
+        day = self._days.get(local.toordinal()) or self._day(local)
+        return day[0] + _HHMM[local.hour * 60 + local.minute]
 
     def short(self, value: datetime) -> str:
         """'09:41' today, else 'Sun 29 Nov, 09:41': as `clock()`, for the narrow columns."""
         local = value.astimezone(self.tz)
-        return self._day(local)[1] + _HHMM[local.hour * 60 + local.minute]
+        day = self._days.get(local.toordinal()) or self._day(local)
+        return day[1] + _HHMM[local.hour * 60 + local.minute]
 
     def _day(self, local: datetime) -> tuple[str, str]:
-        """('Sun 29 Nov 2026, ', 'Sun 29 Nov, '), the second '' today: made once a page."""
-        day = self._days.get(local.toordinal())
-        if day is None:
-            name = (
-                f"{self.weekdays[local.weekday()]} {local.day:02d} {self.months[local.month - 1]}"
-            )
-            short = "" if local.toordinal() == self._today else f"{name}, "
-            day = self._days[local.toordinal()] = (f"{name} {local.year}, ", short)
+        """('Sun 29 Nov 2026, ', 'Sun 29 Nov, '), the second '' today: made once a page
+        (kept in `_days` by the day's ordinal)."""
+        name = f"{self.weekdays[local.weekday()]} {local.day:02d} {self.months[local.month - 1]}"
+        short = "" if local.toordinal() == self._today else f"{name}, "
+        day = self._days[local.toordinal()] = (f"{name} {local.year}, ", short)
         return day
