@@ -387,16 +387,17 @@ class RowFormatter:
         """
         if operator_id is None:
             operator_id = presenter.operator_id(task)
-        shown, links = self._shown, []
-        for pair in (
-            ("status", task.status),
-            ("channel", task.channel),
-            ("external_commerce_id", task.commerce_external_id),
-            ("external_operator_id", operator_id),
-        ):
-            if pair[1]:
-                links.append(shown.get(pair) or self._link(*pair))
-        return links
+        shown = self._shown
+        return [
+            shown.get(pair) or self._link(*pair)
+            for pair in (
+                ("status", task.status),
+                ("channel", task.channel),
+                ("external_commerce_id", task.commerce_external_id),
+                ("external_operator_id", operator_id),
+            )
+            if pair[1]
+        ]
 
     def _link(self, name: str, value: str) -> tuple[str, str]:
         shown = presenter.code_text(value, self.codes) if name == "status" else value

@@ -94,25 +94,25 @@ def _facts(row: Row, shared: _Shared) -> str:
     """The details' facts as one line of text each ("Origin: Activity"), shown as lines
     by CSS (`white-space: pre-line`): one element for them all, not a `<dt>` and a
     `<dd>` per fact. A value's own line breaks become spaces so a fact stays one line."""
-    lines, known = [], shared.lines
-    for fact in row.facts:
-        line = known.get(fact)
-        if line is None:
-            line = known[fact] = f"{_esc(fact[0])}: {_esc(' '.join(fact[1].split()))}"
-        lines.append(line)
+    known = shared.lines
+    lines = [known.get(fact) or _fact_line(fact, known) for fact in row.facts]
     lines.append(f"{shared.words['task_id']}: {_esc(row.id)}")
     return "\n".join(lines)
 
 
+def _fact_line(fact: tuple[str, str], known: dict[tuple[str, str], str]) -> str:
+    line = known[fact] = f"{_esc(fact[0])}: {_esc(' '.join(fact[1].split()))}"
+    return line
+
+
 def _links(row: Row, anchors: dict[tuple[str, str], str]) -> str:
     """The "show only" links, each `<a>` made once a page (`anchors`, by (text, URL))."""
-    html = []
-    for link in row.links:
-        anchor = anchors.get(link)
-        if anchor is None:
-            anchor = anchors[link] = f'<a href="{_esc(link[1])}">{_esc(link[0])}</a>'
-        html.append(anchor)
-    return " ".join(html)
+    return " ".join([anchors.get(link) or _anchor(link, anchors) for link in row.links])
+
+
+def _anchor(link: tuple[str, str], anchors: dict[tuple[str, str], str]) -> str:
+    anchor = anchors[link] = f'<a href="{_esc(link[1])}">{_esc(link[0])}</a>'
+    return anchor
 
 
 def row_html(row: Row, shared: _Shared) -> str:
