@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -291,8 +291,31 @@ _LINK_WORDS = {
     "external_commerce_id": "commerce",
     "external_operator_id": "operator",
 }
-# "09:41" for each minute of a day, by `hour * 60 + minute`: no number formatting per time.
+# "09:41" for each minute of a day, by `hour * 60 + minute`, and ":05" for each second:
+# no number formatting per time.
 _HHMM = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
+_SS = tuple(f":{second:02d}" for second in range(60))
+
+
+def iso(value: datetime) -> str:
+    """`value.isoformat()`, made from tables for the API's UTC instants ("…+00:00"):
+    CPython's isoformat formats printf-style and was a tenth of a row's time."""
+    if value.tzinfo is not UTC:
+        return value.isoformat()
+    day, micro = _iso_days.get(value.toordinal()) or _iso_day(value), value.microsecond
+    fraction = f".{micro:06d}" if micro else ""
+    return f"{day}{_HHMM[value.hour * 60 + value.minute]}{_SS[value.second]}{fraction}+00:00"
+
+
+_iso_days: dict[int, str] = {}
+
+
+def _iso_day(value: datetime) -> str:
+    # "2026-11-29T" by the day's ordinal; a few thousand days at most in a process.
+    day = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+    if len(_iso_days) < 20_000:
+        _iso_days[value.toordinal()] = day
+    return day
 
 
 class RowFormatter:
@@ -343,7 +366,7 @@ class RowFormatter:
         local = at.astimezone(self.tz)
         day = self._days.get(local.toordinal()) or self._day(local)
         hhmm = _HHMM[local.hour * 60 + local.minute]
-        row.scheduled_iso = at.isoformat()
+        row.scheduled_iso = iso(at)
         row.scheduled = day[1] + hhmm
         row.scheduled_full = day[0] + hhmm
         row.relative = relative(at, self.now, self.relative_texts)
@@ -359,7 +382,7 @@ class RowFormatter:
         row.result = presenter.code_text(status, self.codes) or ""
         row.result_tone = RESULT_TONES.get(status, "neutral")
         if result.occurred_at is not None:
-            row.result_iso = result.occurred_at.isoformat()
+            row.result_iso = iso(result.occurred_at)
             row.result_when = self.short(result.occurred_at)
 
     def facts(self, task) -> list[tuple[str, str]]:
