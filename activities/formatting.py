@@ -7,8 +7,9 @@ calls them a few thousand times.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
@@ -41,6 +42,10 @@ def querystring(request: HttpRequest, **changes: Any) -> str:
     return "?" + urlencode(params)
 
 
+# What quote_plus leaves as it is (urllib.parse's always-safe characters).
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
+
+
 class FilterLinks:
     """Links that add one filter to the current view: `links("channel", "SALESMAN")`.
 
@@ -60,22 +65,22 @@ class FilterLinks:
     def __call__(self, name: str, value: str) -> str:
         link = self._links.get((name, value))
         if link is None:
-            value = str(value)
             before, after = self._around.get(name) or self._split(name)
-            # As urlencode({name: value}), without building a dict and a list per link.
-            pair = f"{quote_plus(name)}={quote_plus(value)}"
-            link = "?" + "&".join(part for part in (before, pair, after) if part)
-            self._links[(name, value)] = link
+            # As urlencode({name: value}): only the value is quoted per link, and most
+            # (codes, ids) need no quoting, which quote_plus takes some microseconds to see.
+            value = str(value)
+            quoted = value if _URL_SAFE(value) else quote_plus(value)
+            link = self._links[(name, value)] = f"{before}{quoted}{after}"
         return link
 
     def _split(self, name: str) -> tuple[str, str]:
-        # A parameter already in the URL keeps its place, as in querystring().
+        """('?before&name=', '&after'): a link's URL around its value, the parameter in
+        its place if the URL has it already, as in querystring()."""
         keys = list(self._params)
         at = keys.index(name) if name in keys else len(keys)
-        around = (
-            urlencode({k: self._params[k] for k in keys[:at]}),
-            urlencode({k: self._params[k] for k in keys[at + 1 :]}),
-        )
+        before = urlencode({k: self._params[k] for k in keys[:at]})
+        after = urlencode({k: self._params[k] for k in keys[at + 1 :]})
+        around = (f"?{before}{'&' if before else ''}{quote_plus(name)}=", after and f"&{after}")
         self._around[name] = around
         return around
 
@@ -279,11 +284,46 @@ class Row:
     links: list[tuple[str, str]] = field(default_factory=list)
 
 
+# The label of each "show only" link, by its parameter: a key of `_row_words()`.
+_LINK_WORDS = {
+    "status": "status",
+    "channel": "channel",
+    "external_commerce_id": "commerce",
+    "external_operator_id": "operator",
+}
+# "09:41" for each minute of a day, by `hour * 60 + minute`, and ":05" for each second:
+# no number formatting per time.
+_HHMM = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60))
+_SS = tuple(f":{second:02d}" for second in range(60))
+
+
+def iso(value: datetime) -> str:
+    """`value.isoformat()`, made from tables for the API's UTC instants ("…+00:00"):
+    CPython's isoformat formats printf-style and was a tenth of a row's time."""
+    if value.tzinfo is not UTC:
+        return value.isoformat()
+    day, micro = _iso_days.get(value.toordinal()) or _iso_day(value), value.microsecond
+    fraction = f".{micro:06d}" if micro else ""
+    return f"{day}{_HHMM[value.hour * 60 + value.minute]}{_SS[value.second]}{fraction}+00:00"
+
+
+_iso_days: dict[int, str] = {}
+
+
+def _iso_day(value: datetime) -> str:
+    # "2026-11-29T" by the day's ordinal; a few thousand days at most in a process.
+    day = f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
+    if len(_iso_days) < 20_000:
+        _iso_days[value.toordinal()] = day
+    return day
+
+
 class RowFormatter:
     """Turns tasks into `Row`s with the presenter's rules; built by the view, once per page.
 
     The zone, language and words are looked up once: each `timezone.localtime()` or
     translation lookup reads a context-local variable, and a 100-row table needs hundreds.
+    What rows repeat is made once a page: each day's words, each "show only" link.
     """
 
     def __init__(self, request: HttpRequest, now: datetime) -> None:
@@ -295,50 +335,63 @@ class RowFormatter:
         self.relative_texts = _relative_texts()
         self.links = FilterLinks(request)
         self.today = now.astimezone(self.tz).date()
+        self._today = self.today.toordinal()
+        self._days: dict[int, tuple[str, str]] = {}
+        self._shown: dict[tuple[str, str], tuple[str, str]] = {}
 
     def row(self, task) -> Row:
-        row = Row(id=task.id, overdue=presenter.is_overdue(task, self.now))
-        if task.scheduled_at is not None:
-            local = task.scheduled_at.astimezone(self.tz)
-            row.scheduled_iso = task.scheduled_at.isoformat()
-            row.scheduled = self._short(local)
-            row.scheduled_full = self._when(local)
-            row.relative = relative(task.scheduled_at, self.now, self.relative_texts)
-            if ", " in row.scheduled:
-                # Another day: the date says enough in the row, "3 days ago" is a tooltip.
-                row.scheduled_full = f"{row.scheduled_full} ({row.relative})"
-                row.relative = ""
-        row.commerce = task.commerce_name or EMPTY
-        row.commerce_id = task.commerce_external_id or ""
-        row.reason = presenter.reason_text(task) or EMPTY
-        row.channel = task.channel or EMPTY
-        row.state = presenter.lifecycle(task, self.now, self.codes)
+        now = self.now
         name, operator_id = presenter.operator_name(task), presenter.operator_id(task)
-        row.operator = name or operator_id or EMPTY
-        row.operator_id = operator_id if name else ""
-        row.route = presenter.route_name(task) or presenter.route_code(task) or EMPTY
-        self._result(task, row)
-        row.facts = self.facts(task)
-        row.links = self.filter_links(task)
+        row = Row(
+            id=task.id,
+            overdue=presenter.is_overdue(task, now),
+            commerce=task.commerce_name or EMPTY,
+            commerce_id=task.commerce_external_id or "",
+            reason=presenter.reason_text(task) or EMPTY,
+            channel=task.channel or EMPTY,
+            state=presenter.lifecycle(task, now, self.codes),
+            operator=name or operator_id or EMPTY,
+            operator_id=operator_id if name else "",
+            route=presenter.route_name(task) or presenter.route_code(task) or EMPTY,
+            facts=self.facts(task),
+            links=self.filter_links(task, operator_id),
+        )
+        if task.scheduled_at is not None:
+            self._scheduled(task.scheduled_at, row)
+        if task.result is not None:
+            self._result(task, row)
         return row
 
+    def _scheduled(self, at: datetime, row: Row) -> None:
+        local = at.astimezone(self.tz)
+        day = self._days.get(local.toordinal()) or self._day(local)
+        hhmm = _HHMM[local.hour * 60 + local.minute]
+        row.scheduled_iso = iso(at)
+        row.scheduled = day[1] + hhmm
+        row.scheduled_full = day[0] + hhmm
+        row.relative = relative(at, self.now, self.relative_texts)
+        if ", " in row.scheduled:
+            # Another day: the date says enough in the row, "3 days ago" is a tooltip.
+            row.scheduled_full = f"{row.scheduled_full} ({row.relative})"
+            row.relative = ""
+
     def _result(self, task, row: Row) -> None:
-        status = presenter.result_status(task)
-        if task.result is None or not status:
+        status, result = presenter.result_status(task), task.result
+        if not status:
             return
         row.result = presenter.code_text(status, self.codes) or ""
         row.result_tone = RESULT_TONES.get(status, "neutral")
-        if task.result.occurred_at is not None:
-            row.result_iso = task.result.occurred_at.isoformat()
-            row.result_when = self.short(task.result.occurred_at)
+        if result.occurred_at is not None:
+            row.result_iso = iso(result.occurred_at)
+            row.result_when = self.short(result.occurred_at)
 
     def facts(self, task) -> list[tuple[str, str]]:
         """The details a row opens to, leaving out what the task does not say."""
-        w, result = self.words, task.result
+        w, when, result = self.words, self.when, task.result
         facts = [
             (w["origin"], presenter.code_text(task.origin, self.codes)),
-            (w["created"], self.when(task.created_at)),
-            (w["handled"], self.when(task.occurred_at)),
+            (w["created"], when(task.created_at)),
+            (w["handled"], when(task.occurred_at)),
             (w["status_detail"], task.lifecycle_detail),
             (w["assignment"], presenter.assignment_reason(task)),
             (w["user_status"], presenter.user_status_text(task)),
@@ -352,46 +405,55 @@ class RowFormatter:
                 (w["result_source"], result.source),
                 (w["result_origin"], result.origin),
                 (w["result_channel"], result.channel),
-                (w["result_recorded"], self.when(result.created_at)),
+                (w["result_recorded"], when(result.created_at)),
             ]
-            facts += [(key, plain(value)) for key, value in (result.details or {}).items()]
-        return [(label, value) for label, value in facts if value and value != EMPTY]
+            if result.details:
+                facts += [(key, plain(value)) for key, value in result.details.items()]
+        return [fact for fact in facts if fact[1] and fact[1] != EMPTY]
 
-    def filter_links(self, task) -> list[tuple[str, str]]:
-        """'Show only …' links for the row's details: its status, channel, commerce, operator."""
-        w = self.words
-        pairs = [
-            ("status", task.status, presenter.code_text(task.status, self.codes), w["status"]),
-            ("channel", task.channel, task.channel, w["channel"]),
-            ("external_commerce_id", task.commerce_external_id, None, w["commerce"]),
-            ("external_operator_id", presenter.operator_id(task), None, w["operator"]),
-        ]
+    def filter_links(self, task, operator_id: str | None = None) -> list[tuple[str, str]]:
+        """'Show only …' links for the row's details: its status, channel, commerce, operator.
+
+        Each (text, URL) is made once a page; `operator_id` is the presenter's, if known.
+        """
+        if operator_id is None:
+            operator_id = presenter.operator_id(task)
+        shown = self._shown
         return [
-            (f"{label}: {shown or value}", self.links(name, value))
-            for name, value, shown, label in pairs
-            if value
+            shown.get(pair) or self._link(*pair)
+            for pair in (
+                ("status", task.status),
+                ("channel", task.channel),
+                ("external_commerce_id", task.commerce_external_id),
+                ("external_operator_id", operator_id),
+            )
+            if pair[1]
         ]
+
+    def _link(self, name: str, value: str) -> tuple[str, str]:
+        shown = presenter.code_text(value, self.codes) if name == "status" else value
+        text = f"{self.words[_LINK_WORDS[name]]}: {shown}"
+        link = self._shown[(name, value)] = (text, self.links(name, value))
+        return link
 
     def when(self, value: datetime | None) -> str:
         """As `day_time()`: 'Sun 29 Nov 2026, 09:00' in the viewer's zone and language."""
         if value is None:
             return EMPTY
-        return self._when(value.astimezone(self.tz))
-
-    def _when(self, local: datetime) -> str:
-        return (
-            f"{self.weekdays[local.weekday()]} {local.day:02d} "
-            f"{self.months[local.month - 1]} {local.year}, {local.hour:02d}:{local.minute:02d}"
-        )
+        local = value.astimezone(self.tz)
+        day = self._days.get(local.toordinal()) or self._day(local)
+        return day[0] + _HHMM[local.hour * 60 + local.minute]
 
     def short(self, value: datetime) -> str:
         """'09:41' today, else 'Sun 29 Nov, 09:41': as `clock()`, for the narrow columns."""
-        return self._short(value.astimezone(self.tz))
+        local = value.astimezone(self.tz)
+        day = self._days.get(local.toordinal()) or self._day(local)
+        return day[1] + _HHMM[local.hour * 60 + local.minute]
 
-    def _short(self, local: datetime) -> str:
-        if local.date() == self.today:
-            return f"{local.hour:02d}:{local.minute:02d}"
-        return (
-            f"{self.weekdays[local.weekday()]} {local.day:02d} "
-            f"{self.months[local.month - 1]}, {local.hour:02d}:{local.minute:02d}"
-        )
+    def _day(self, local: datetime) -> tuple[str, str]:
+        """('Sun 29 Nov 2026, ', 'Sun 29 Nov, '), the second '' today: made once a page
+        (kept in `_days` by the day's ordinal)."""
+        name = f"{self.weekdays[local.weekday()]} {local.day:02d} {self.months[local.month - 1]}"
+        short = "" if local.toordinal() == self._today else f"{name}, "
+        day = self._days[local.toordinal()] = (f"{name} {local.year}, ", short)
+        return day

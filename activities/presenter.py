@@ -147,5 +147,6 @@ def lifecycle(task: Task, now: datetime, words: dict[str, str] | None = None) ->
     # Ours for a known code; for an unknown one the API's label says more than the code.
     known = words.get(code or "")
     word = known or task.lifecycle_label or code_text(code, words) or "—"
-    tooltip = " — ".join(t for t in (task.lifecycle_label, task.lifecycle_detail) if t) or None
+    label, detail = task.lifecycle_label, task.lifecycle_detail
+    tooltip = (f"{label} — {detail}" if detail else label) if label else (detail or None)
     return Lifecycle(code or "", word, LIFECYCLE_TONES.get(code or "", "neutral"), tooltip)

@@ -30,12 +30,9 @@ from . import l10n, presenter
 from .formatting import Row, RowFormatter, relative_key
 from .recent import Recent
 
-# MarkupSafe's C escaping of a str, returning a str (no `Markup` per value).
-_escape_str = getattr(markupsafe, "_escape_inner", None)
-
-
-def _esc(value: str) -> str:
-    return _escape_str(value) if _escape_str is not None else str(markupsafe.escape(value))
+# MarkupSafe's C escaping of a str, returning a str (no `Markup` per value), called
+# directly: a Python wrapper around it cost more than the escaping.
+_esc = getattr(markupsafe, "_escape_inner", None) or (lambda value: str(markupsafe.escape(value)))
 
 
 @l10n.per_language
@@ -80,47 +77,77 @@ def _result_cell(row: Row, words: dict[str, str]) -> str:
     return badge
 
 
-def _sub_code(value: str) -> str:
-    return f'<span class="sub code">{_esc(value)}</span>' if value else ""
+class _Shared:
+    """What a page's rows share: the table's words (`_labels()`), and each "show only"
+    link and each fact's line as HTML, made the first time a row has it (rows repeat
+    their commerce, operator, route, status and most facts)."""
+
+    __slots__ = ("words", "anchors", "lines")
+
+    def __init__(self) -> None:
+        self.words = _labels()
+        self.anchors: dict[tuple[str, str], str] = {}
+        self.lines: dict[tuple[str, str], str] = {}
 
 
-def _facts(row: Row, task_label: str) -> str:
+def _facts(row: Row, shared: _Shared) -> str:
     """The details' facts as one line of text each ("Origin: Activity"), shown as lines
     by CSS (`white-space: pre-line`): one element for them all, not a `<dt>` and a
     `<dd>` per fact. A value's own line breaks become spaces so a fact stays one line."""
-    lines = [f"{_esc(label)}: {_esc(' '.join(value.split()))}" for label, value in row.facts]
-    lines.append(f"{task_label}: {_esc(row.id)}")
+    known = shared.lines
+    lines = [known.get(fact) or _fact_line(fact, known) for fact in row.facts]
+    lines.append(f"{shared.words['task_id']}: {_esc(row.id)}")
     return "\n".join(lines)
 
 
-def row_html(row: Row, w: dict[str, str]) -> str:
-    """One task's `<tbody>`: its row and its closed details (`w` is `_labels()`), with
-    no whitespace between the tags (each run of it would be a text node to parse)."""
-    state = row.state
+def _fact_line(fact: tuple[str, str], known: dict[tuple[str, str], str]) -> str:
+    line = known[fact] = f"{_esc(fact[0])}: {_esc(' '.join(fact[1].split()))}"
+    return line
+
+
+def _links(row: Row, anchors: dict[tuple[str, str], str]) -> str:
+    """The "show only" links, each `<a>` made once a page (`anchors`, by (text, URL))."""
+    return " ".join([anchors.get(link) or _anchor(link, anchors) for link in row.links])
+
+
+def _anchor(link: tuple[str, str], anchors: dict[tuple[str, str], str]) -> str:
+    anchor = anchors[link] = f'<a href="{_esc(link[1])}">{_esc(link[0])}</a>'
+    return anchor
+
+
+def row_html(row: Row, shared: _Shared) -> str:
+    """One task's `<tbody>`: its row and its closed details, with no whitespace between
+    the tags (each run of it would be a text node to parse)."""
+    state, w = row.state, shared.words
     tip = f' title="{_esc(state.tooltip)}"' if state.tooltip else ""
-    links = " ".join(f'<a href="{_esc(href)}">{_esc(text)}</a>' for text, href in row.links)
+    commerce_id = (
+        f'<span class="sub code">{_esc(row.commerce_id)}</span>' if row.commerce_id else ""
+    )
+    operator_id = (
+        f'<span class="sub code">{_esc(row.operator_id)}</span>' if row.operator_id else ""
+    )
     return (
         f'<tbody class="task{" overdue" if row.overdue else ""}" data-id="{_esc(row.id)}">'
         f"<tr>{_first_cell(row, w)}"
-        f'<td data-label="{w["commerce"]}">{_esc(row.commerce)}{_sub_code(row.commerce_id)}</td>'
+        f'<td data-label="{w["commerce"]}">{_esc(row.commerce)}{commerce_id}</td>'
         f'<td data-label="{w["reason"]}">{_esc(row.reason)}</td>'
         f'<td data-label="{w["channel"]}" class="code">{_esc(row.channel)}</td>'
         f'<td data-label="{w["state"]}"><span class="badge tone-{_esc(state.tone)}"{tip}>'
         f"{_esc(state.word)}</span></td>"
-        f'<td data-label="{w["operator"]}">{_esc(row.operator)}{_sub_code(row.operator_id)}</td>'
+        f'<td data-label="{w["operator"]}">{_esc(row.operator)}{operator_id}</td>'
         f'<td data-label="{w["route"]}">{_esc(row.route)}</td>'
         f'<td data-label="{w["result"]}">{_result_cell(row, w)}</td>'
         '</tr><tr class="task-more"><td colspan="8">'
-        f'<p class="show-only">{w["show_only"]}: {links}</p>'
-        f'<p class="facts">{_facts(row, w["task_id"])}</p>'
+        f'<p class="show-only">{w["show_only"]}: {_links(row, shared.anchors)}</p>'
+        f'<p class="facts">{_facts(row, shared)}</p>'
         "</td></tr></tbody>"
     )
 
 
 def rows_html(formatter: RowFormatter, tasks) -> Markup:
     """Every task's `<tbody>`, as `_task_table.html` prints them."""
-    words = _labels()
-    html = "".join([row_html(formatter.row(task), words) for task in tasks])
+    shared = _Shared()
+    html = "".join([row_html(formatter.row(task), shared) for task in tasks])
     return Markup(html)  # noqa: S704 (every value escaped above)  # nosec B704
 
 
