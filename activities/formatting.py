@@ -411,13 +411,12 @@ class RowFormatter:
                 facts += [(key, plain(value)) for key, value in result.details.items()]
         return [fact for fact in facts if fact[1] and fact[1] != EMPTY]
 
-    def filter_links(self, task, operator_id: str | None = None) -> list[tuple[str, str]]:
-        """'Show only …' links for the row's details: its status, channel, commerce, operator.
+    def filter_links(self, task, operator_id: str | None) -> list[tuple[str, str]]:
+        """'Show only …' links for the row's details: its status, channel, commerce, and
+        operator (`operator_id`, the presenter's, which `row` has worked out already).
 
-        Each (text, URL) is made once a page; `operator_id` is the presenter's, if known.
+        Each (text, URL) is made once a page.
         """
-        if operator_id is None:
-            operator_id = presenter.operator_id(task)
         shown = self._shown
         return [
             shown.get(pair) or self._link(*pair)

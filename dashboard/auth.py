@@ -10,6 +10,7 @@ Passwords, permissions and everything else are Django's own.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 
 from django.contrib.auth import backends, get_user_model
@@ -62,9 +63,12 @@ def _statement(model, alias: str) -> tuple[str, list[Callable]]:
 
 # Converted values by the row read (every column, password and is_active included), at
 # most CONVERTED_MAX: parsing the two dates again on every request was a sixth of
-# loading the user. A changed row is a new key; each caller gets its own list.
+# loading the user. A changed row is a new key; each caller gets its own list. Writes
+# hold the lock, as dashboard/sessions.py's: a gthread worker's threads share the dict,
+# and finding the oldest entry while another thread adds one would raise.
 CONVERTED_MAX = 256
 _converted_rows: dict[tuple, list] = {}
+_converted_lock = threading.Lock()
 
 
 def _converted(model, alias: str, fields: list[Callable], row: tuple) -> list:
@@ -73,9 +77,10 @@ def _converted(model, alias: str, fields: list[Callable], row: tuple) -> list:
     values = _converted_rows.get(key)
     if values is None:
         values = [convert(value) for convert, value in zip(fields, row, strict=True)]
-        if len(_converted_rows) >= CONVERTED_MAX:
-            _converted_rows.pop(next(iter(_converted_rows)), None)
-        _converted_rows[key] = values
+        with _converted_lock:
+            if len(_converted_rows) >= CONVERTED_MAX:
+                _converted_rows.pop(next(iter(_converted_rows)))
+            _converted_rows[key] = values
     return list(values)
 
 
