@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from importlib import import_module
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -47,6 +48,8 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Fast password hashing for the whole run (not per test through the `settings` fixture).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     _own_redis_database(settings, os.environ.get("PYTEST_XDIST_WORKER", ""))
     # Export slots are host-wide (locked files): each test process gets its own folder,
     # so two xdist workers, or a demo running from this checkout, never take each
@@ -236,11 +239,6 @@ def _browser_tests_close_db(request):
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _quick_backoff(monkeypatch):
     """Retries back off a tenth as long as in production (0.02 s, 0.04 s, ... + jitter).
 
@@ -292,14 +290,15 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def user(django_user_model):
-    """A supervisor: a member of the group that may see tasks."""
-    from django.contrib.auth.models import Group, Permission
+    """A supervisor: a member of the group that may see tasks.
 
-    # Browser tests flush the database between tests, migrations' data included.
-    group, _ = Group.objects.get_or_create(name="Supervisors")
-    group.permissions.add(Permission.objects.get(codename="view_tasks"))
+    The group and its permission are the data migrations' (put back after a browser
+    test's flush, above): a supervisor is what joining that group makes.
+    """
+    from django.contrib.auth.models import Group
+
     supervisor = django_user_model.objects.create_user(username="sofia", password=PASSWORD)
-    supervisor.groups.add(group)
+    supervisor.groups.add(Group.objects.get(name="Supervisors"))
     return supervisor
 
 
@@ -311,7 +310,32 @@ def outsider(django_user_model):
 
 @pytest.fixture
 def signed_in(client, user):
-    client.force_login(user)
+    """`client` with a session signed in as `user`, made as Django's `force_login` makes it.
+
+    The session holds what `login()` stores (user, backend, password hash) and is saved
+    by the configured engine, but without `login()`'s signal handlers (django-axes's
+    access log and attempts, `last_login`), which cost about two thirds of a sign-in and
+    which no test that starts signed in looks at. The tests about signing in use the form
+    (tests/test_security.py, tests/test_sessions.py).
+    """
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        load_backend,
+    )
+
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    # The backend force_login picks: the first that can load a user.
+    session[BACKEND_SESSION_KEY] = next(
+        path
+        for path in django_settings.AUTHENTICATION_BACKENDS
+        if hasattr(load_backend(path), "get_user")
+    )
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    client.cookies[django_settings.SESSION_COOKIE_NAME] = session.session_key
     return client
 
 

@@ -45,11 +45,6 @@ def control(server, method="POST", *, form=None, data=None, query=None, headers=
 # tests/conftest.py's autouse fixtures set Django up; nothing here uses Django, and this
 # file also runs without pytest-django (-p no:django), so they are no-ops in this module.
 @pytest.fixture
-def _fast_passwords():
-    pass
-
-
-@pytest.fixture
 def _fresh_state():
     pass
 
