@@ -10,7 +10,6 @@ import threading
 from io import StringIO
 
 import pytest
-import trustme
 from django.core.management import CommandError, call_command
 
 from sandbox import FORBIDDEN_KEY
@@ -63,6 +62,8 @@ def test_connection_refused(settings):
 @pytest.fixture
 def tls_server(settings):
     """An HTTPS server whose certificate no public authority signed."""
+    import trustme  # here, not at the top: its import (cryptography) is a tenth of a second
+
     ca = trustme.CA()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 from django.http import StreamingHttpResponse
 
@@ -22,7 +21,7 @@ from activities.api import TaskQuery
 from activities.exports import formats, stream
 from sandbox import DEMO_KEY
 
-from .helpers import paged_server, point_at, wait_until
+from .helpers import paged_server, point_at, read_workbook, wait_until
 from .records import FULL, NULL_HEAVY, task
 
 CSV_URL = "/tasks/export.csv"
@@ -646,7 +645,7 @@ def sheet_of(response):
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX_TYPE
     assert response["Content-Disposition"].endswith('.xlsx"')
-    book = openpyxl.load_workbook(io.BytesIO(body(response)))
+    book = read_workbook(body(response))
     (sheet,) = book.worksheets
     return sheet
 

@@ -8,10 +8,11 @@ import zipfile
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 
 from activities.exports import xlsx
+
+from .helpers import read_workbook
 
 KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+05:30, no daylight saving
 SHEET = "xl/worksheets/sheet1.xml"
@@ -47,7 +48,7 @@ def test_a_date_is_a_number_with_the_date_format_and_a_number_stays_a_number():
     assert float(date.group(2)) == pytest.approx(46127 + 18.5 / 24, abs=1e-9)  # 1899-12-30 is 0
     assert '<c r="C2"><v>42</v></c>' in xml and '<c r="C3"><v>2.5</v></c>' in xml
     assert '<c r="B3"' not in xml  # None is an empty cell, not an empty string
-    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    sheet = read_workbook(data).active
     assert sheet["B2"].is_date and sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
     assert sheet["B2"].value == datetime(2026, 4, 15, 18, 30)
     assert sheet["C2"].data_type == "n" and sheet["C2"].value == 42
@@ -57,7 +58,7 @@ def test_a_date_is_a_number_with_the_date_format_and_a_number_stays_a_number():
 def test_the_header_is_bold_and_frozen_the_filter_covers_the_tasks_and_columns_are_sized():
     data = written([["Ana", None, "x"], ["# EXPORT TRUNCATED: …"]], filter_rows=2)
 
-    book = openpyxl.load_workbook(io.BytesIO(data))
+    book = read_workbook(data)
     sheet = book.active
     assert [cell.value for cell in sheet[1]] == ["Name", "When", "Note"]
     assert all(cell.font.bold for cell in sheet[1])
@@ -82,7 +83,7 @@ def test_markup_controls_and_excel_escapes_in_text_are_escaped_not_broken():
 
 
 def test_text_longer_than_a_cell_holds_is_cut_at_excels_limit():
-    sheet = openpyxl.load_workbook(io.BytesIO(written([["a" * 40_000]]))).active
+    sheet = read_workbook(written([["a" * 40_000]])).active
 
     assert sheet["A2"].value == "a" * 32_767
 
