@@ -379,13 +379,43 @@ def test_check_deploy_is_clean_in_production(collected):
     assert "System check identified no issues" in done.stdout
 
 
-def test_check_deploy_flags_plain_http_in_production(collected):
-    done = run(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        production_env(collected, DJANGO_HTTPS="false"),
-    )
-    assert done.returncode != 0
-    assert "security.W008" in done.stderr  # SECURE_SSL_REDIRECT
+# The settings Django's deployment checks of the `security` tag read.
+SECURITY_SETTINGS = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "MIDDLEWARE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_COOKIE_HTTPONLY",
+    "X_FRAME_OPTIONS",
+)
+
+
+def test_check_deploy_flags_plain_http_in_production(load_settings, settings, tmp_path):
+    """`check --deploy`'s security checks over the environment's settings: in this process,
+    where the test above runs the command (a Django start costs about 1 CPU-s)."""
+
+    def deploy_warnings(**changes: str) -> list[str]:
+        env = production_env(tmp_path / "static", **changes)
+        loaded = load_settings(
+            **{k: v for k, v in env.items() if k.startswith(OWN_PREFIXES) or k in OWN_NAMES}
+        )
+        for name in SECURITY_SETTINGS:
+            if name in loaded:
+                setattr(settings, name, loaded[name])
+        return [m.id for m in run_checks(include_deployment_checks=True, tags=["security"])]
+
+    assert deploy_warnings() == []
+    assert "security.W008" in deploy_warnings(DJANGO_HTTPS="false")  # SECURE_SSL_REDIRECT
 
 
 def test_the_wsgi_application_refuses_to_load_when_unsafe(collected):
