@@ -97,6 +97,16 @@ def pytest_xdist_auto_num_workers(config):
     return cores + 1
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (pyproject.toml), with the browser files kept to fewer processes."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from .helpers_xdist import BrowserFilesOnFewerProcesses
+
+    return BrowserFilesOnFewerProcesses(config, log)
+
+
 # The files that take longest, longest first (about 30 s to 5 s each on a quiet 2-core
 # machine). pytest-xdist hands whole files out in collection order (`--dist loadfile
 # --no-loadscope-reorder` in pyproject.toml); by default it hands out the files with the
