@@ -41,28 +41,6 @@ def content_visibility(page, selector: str) -> set[str]:
     )
 
 
-def test_on_a_phone_cards_off_screen_wait_and_print_shows_them_all(e2e, browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    open_signed_in(page, e2e.url + PAGE)
-    expect(page.locator("tbody.task")).to_have_count(100)
-    assert content_visibility(page, "tbody.task") == {"auto"}
-    assert content_visibility(page, ".saved-views") == {"auto"}
-
-    # The filter panel, closed, renders its fields once it is opened.
-    assert not page.get_by_label("Scheduled from").is_visible()
-    page.get_by_text("Filters", exact=True).click()
-    expect(page.get_by_label("Scheduled from")).to_be_visible()
-
-    # Find in page still reaches the last card, far below the screen.
-    assert page.locator("tbody.task").last.evaluate(FIND_FROM_THE_END)
-
-    # On paper every card is laid out, none left as a placeholder.
-    page.emulate_media(media="print")
-    assert content_visibility(page, "tbody.task") == {"visible"}
-    context.close()
-
-
 # Each card: whether the browser has drawn it (not a stand-in), and its height in px.
 CARDS_DRAWN = """cards => cards.map(card => [
   card.querySelector("td[data-label]").checkVisibility({contentVisibilityAuto: true}),
@@ -70,21 +48,33 @@ CARDS_DRAWN = """cards => cards.map(card => [
 ])"""
 
 
-def test_on_a_phone_the_first_cards_are_drawn_at_their_own_height(e2e, browser):
-    # The first two cards stand in as tall boxes until drawn (two cards in the first
-    # frame, not seven): once the page has loaded, those near the screen are drawn at
-    # their real height, and a card further down is drawn when reached.
+def test_on_a_phone_cards_are_drawn_when_reached_and_print_shows_them_all(e2e, browser):
+    # One 100-card page for what the first frame leaves and what is drawn later.
     context = browser.new_context(**PHONE)
     page = context.new_page()
     open_signed_in(page, e2e.url + PAGE)
     cards = page.locator("tbody.task")
     expect(cards).to_have_count(100)
+    assert content_visibility(page, "tbody.task") == {"auto"}
+    assert content_visibility(page, ".saved-views") == {"auto"}
+
+    # The first two cards stand in as tall boxes until drawn (two cards in the first
+    # frame, not seven): once the page has loaded, those near the screen are drawn at
+    # their real height, and a card further down is drawn when reached.
     page.wait_for_function(
         "() => document.querySelectorAll('tbody.task')[2].getBoundingClientRect().height < 600"
     )
     drawn = cards.evaluate_all(CARDS_DRAWN)
     assert all(shown and 100 < height < 600 for shown, height in drawn[:3]), drawn[:3]
     assert not drawn[60][0]  # far below: still left for later
+
+    # The filter panel, closed, renders its fields once it is opened.
+    assert not page.get_by_label("Scheduled from").is_visible()
+    page.get_by_text("Filters", exact=True).click()
+    expect(page.get_by_label("Scheduled from")).to_be_visible()
+
+    # Find in page still reaches the last card, far below the screen.
+    assert cards.last.evaluate(FIND_FROM_THE_END)
 
     # A card further down, reached with the keyboard: focusing its summary draws it and
     # brings it on screen, at its own height. The last card too.
@@ -98,17 +88,15 @@ def test_on_a_phone_the_first_cards_are_drawn_at_their_own_height(e2e, browser):
             "{contentVisibilityAuto: true}), c.getBoundingClientRect().height]"
         )
         assert shown and 100 < height < 600, (index, shown, height)
-    context.close()
 
-
-def test_the_wide_table_rows_are_not_deferred(e2e, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    open_signed_in(page, e2e.url + PAGE)
-    expect(page.locator("tbody.task")).to_have_count(100)
+    # On paper every card is laid out, none left as a placeholder.
+    page.emulate_media(media="print")
     assert content_visibility(page, "tbody.task") == {"visible"}
-    assert content_visibility(page, ".saved-views") == {"visible"}
     context.close()
+
+
+# Wide screens lay every row out (content-visibility: visible): a CSS rule of the width,
+# not of the number of rows, checked on test_morning.py's 1440 page of 20 rows.
 
 
 def test_the_scripts_set_up_after_the_page_is_parsed(e2e, page):

@@ -98,17 +98,6 @@ def test_saving_a_view_and_reopening_it(e2e, page, browser):
     # /views/ with a default view is scanned in test_morning.py (signing out).
 
 
-def test_keyboard_users_can_skip_to_the_content_and_see_focus(e2e, page):
-    open_signed_in(page, e2e.url + "/tasks/")
-    page.keyboard.press("Tab")
-    skip = page.get_by_role("link", name="Skip to content")
-    expect(skip).to_be_focused()
-    outline = skip.evaluate("el => getComputedStyle(el).outlineStyle")
-    assert outline != "none"
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"#main$"))  # the jump may land after press() returns
-
-
 # The saved views and the filters on a phone: test_morning.py's phone test (no sideways
 # scroll, the sidebar shown, the panel opened, an accessibility scan).
 
@@ -135,9 +124,18 @@ def test_auto_refresh_keeps_the_view_and_highlights_new_rows(e2e, page, served, 
     expect(page.get_by_label("Auto-refresh every minute")).to_be_checked()
 
 
-def test_dates_typed_after_landing_on_today_just_work(e2e, page):
+def test_skip_link_then_dates_typed_after_landing_on_today_just_work(e2e, page):
     open_signed_in(page, e2e.url + "/")
     assert params(page.url) == {"range": ["today"]}
+
+    # Keyboard users can skip to the content, and see where the focus is.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    outline = skip.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))  # the jump may land after press() returns
 
     # "When" still says Today: typing a date sets it to "Any time" (dashboard.js).
     day = (timezone.localdate(timezone=SANTIAGO) - timedelta(days=2)).isoformat()
