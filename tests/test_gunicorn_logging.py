@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import logging
 import runpy
 from pathlib import Path
 
@@ -106,4 +105,3 @@ def test_gunicorn_conf_uses_it():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert settings["logger_class"] == "dashboard.gunicorn_logging.Logger"
     assert settings["accesslog"] == "-"  # the access lines are still written
-    logging.getLogger("gunicorn.access").handlers.clear()
