@@ -34,3 +34,6 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The same lines as gunicorn's own logger, without escaping every header and environ
+# variable for a format that prints none of them (dashboard/gunicorn_logging.py).
+logger_class = "dashboard.gunicorn_logging.Logger"

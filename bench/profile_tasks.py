@@ -4,6 +4,7 @@
     .venv/bin/python bench/profile_tasks.py --top 25   # more profile lines
     .venv/bin/python bench/profile_tasks.py --gunicorn [--root OTHER_TREE]
     .venv/bin/python bench/profile_tasks.py --layers      # a kept page's time by layer
+    .venv/bin/python bench/profile_tasks.py --callgrind [--root OTHER_TREE]
 
 `--gunicorn` measures issue 14's rows of bench/run.py only (uncached list pages at 20
 and 100 per page against the direct call, cached repeats, one load phase) with
@@ -14,7 +15,13 @@ CPU per request (`--only cached` stops after the cached repeats). `--root` serve
 another checkout (e.g. `git archive` of the commit before a change) with the same
 measuring code, to compare the two in turns.
 
-No gunicorn and no network beyond 127.0.0.1: Django's test client calls the view in
+`--callgrind` counts the instructions one gunicorn worker (same gunicorn.conf.py, one
+worker) spends per request under valgrind's callgrind: a trivial WSGI app, /healthz
+without and with a session, the kept /tasks/ at 20 and 100 per page. Unlike times on
+a shared machine, the counts do not move with the load (a few minutes: valgrind runs
+Python about 50 times slower).
+
+Otherwise no gunicorn and no network beyond 127.0.0.1: Django's test client calls the view in
 this process, signed in as a real supervisor (a member of the Supervisors group, in a
 throw-away SQLite database), against the sandbox served from a thread. It prints, for
 each case, the CPU time per page (median of `--repeat` pages, `time.process_time`),
@@ -363,6 +370,105 @@ def _repeat_row(run, plan, server, dash, api, path: str, name: str) -> None:
     print(f"{name} {path}: median {wall}, workers' CPU {cpu_ms:.2f} ms a request")
 
 
+# gunicorn settings for --callgrind: the tree's own, one worker, and a hook that calls
+# two rare C functions on a marked request; callgrind dumps its counts before each, so
+# the second dump holds exactly the requests between the marks.
+CALLGRIND_CONF = """
+import os
+exec(open(os.environ["PROFILE_TASKS_CONF"]).read())
+workers = 1
+timeout = 900
+
+
+def pre_request(worker, req):
+    for name, value in req.headers:
+        if name == "X-CALLGRIND":
+            (os.sched_get_priority_max if value == "start" else os.sched_get_priority_min)(0)
+"""
+CALLGRIND_ROWS = (
+    ("trivial WSGI app", "/", False),
+    ("healthz", "/healthz", False),
+    ("healthz, signed in", "/healthz", True),
+    ("kept", "/tasks/?per_page=20", True),
+    ("kept", "/tasks/?per_page=100", True),
+)
+
+
+def callgrind_rows(args: argparse.Namespace) -> None:
+    """Instructions per request in one worker of the tree at `args.root`."""
+    import secrets
+
+    from bench import run
+
+    root = Path(args.root).resolve()
+    run.ROOT, run.STARTUP_TIMEOUT, run.REQUEST_TIMEOUT = root, 900.0, 900.0
+    plan = run.Plan(50, 2000, args.repeat, 1.0, (1,), None)
+    procs = Processes(cwd=root)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            workdir = Path(folder)
+            port, _ = run.start_sandbox(procs, plan, workdir)
+            env = {
+                **run.django_env(workdir, port),
+                "PROFILE_TASKS_CONF": str(root / "gunicorn.conf.py"),
+                # Kept for the whole run: a page fetched anew would land among the
+                # counted requests (callgrind makes the run minutes long).
+                "ACTIVITIES_CACHE_TTL": "3600",
+                "ACTIVITIES_COUNTS_TTL": "3600",
+            }
+            env["PYTHONPATH"] = str(ROOT)  # bench.profile_tasks:trivial_app
+            password = secrets.token_urlsafe(16)
+            run.prepare_database(env, password, workdir)
+            (workdir / "callgrind.conf.py").write_text(CALLGRIND_CONF)
+            print(
+                f"## {root}: instructions per request, one gunicorn worker ({args.repeat} requests)"
+            )
+            for app in ("bench.profile_tasks:trivial_app", None):
+                rows = [row for row in CALLGRIND_ROWS if (row[1] == "/") == bool(app)]
+                _callgrind_server(run, procs, plan, workdir, env, password, app, rows)
+    finally:
+        procs.stop_all()
+
+
+def _callgrind_server(run, procs, plan, workdir: Path, env, password: str, app, rows) -> None:
+    import re
+
+    port = run.free_port()
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={workdir}/cg.%p"]
+    command += ["--dump-before=os_sched_get_priority_m*", sys.executable, "-m", "gunicorn"]
+    command += ["--config", str(workdir / "callgrind.conf.py"), "--bind", f"{run.HOST}:{port}"]
+    command += [app] if app else []
+    log = workdir / f"callgrind-{port}.log"
+    server = run.Dashboard("callgrind", port, procs.start(command, env=env, log=log), log)
+    run.wait_until_ready(server, 1)
+    cookie = run.sign_in(port, password) if not app else ""
+    (worker,) = server.workers
+    for name, path, signed_in in rows:
+        client = run.Client(port, {"Cookie": cookie} if signed_in else {})
+        for _ in range(30):  # warm up: imports, templates, the kept page
+            run.page_ok(client.get(path), path)
+        client.request("GET", path, headers={"X-CALLGRIND": "start"})
+        for _ in range(plan.samples - 1):
+            run.page_ok(client.get(path), path)
+        client.request("GET", path, headers={"X-CALLGRIND": "stop"})
+        client.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            dumps = [
+                f for f in workdir.glob(f"cg.{worker}.*") if "priority_min" in f.read_text()[:2000]
+            ]
+            if dumps:
+                break
+            time.sleep(0.5)
+        else:
+            raise SystemExit(f"callgrind wrote no counts for {path} (see {log})")
+        text = dumps[0].read_text()
+        for dump in workdir.glob(f"cg.{worker}.*"):
+            dump.unlink()
+        total = int(re.search(r"^(?:summary|totals): (\d+)", text, re.M).group(1))
+        print(f"{name} {path}: {total / plan.samples / 1e6:.3f} M instructions a request")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=50)
@@ -376,9 +482,13 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--layers", action="store_true", help="a kept page's time by layer")
+    parser.add_argument("--callgrind", action="store_true", help="instructions per request")
     args = parser.parse_args()
     if args.gunicorn:
         gunicorn_rows(args)
+        return
+    if args.callgrind:
+        callgrind_rows(args)
         return
     with tempfile.TemporaryDirectory() as folder:
         setup_django(folder)
