@@ -1,6 +1,6 @@
 """Dates in the viewer's time zone: their saved choice, else their browser's, else ours.
 
-The browser reports its zone in the `tz` cookie (static/js/dashboard.js); a signed-in
+The browser reports its zone in the `tz` cookie (static/js/timezone.js); a signed-in
 user may override it on any page (`_timezone.html`), and `settings.TIME_ZONE` is the
 fallback, e.g. without JavaScript. A saved choice is kept in the session so that a
 page view costs no extra query.

@@ -38,7 +38,7 @@ def open_signed_in(page, url: str, *, zone: str | None = "America/Santiago") -> 
 
     The browser gets what signing in through the form leaves: Django's session cookie
     and, where JavaScript runs, the `tz` cookie with the browser's zone
-    (static/js/dashboard.js). A page load and a POST fewer than `sign_in`, which the
+    (static/js/timezone.js). A page load and a POST fewer than `sign_in`, which the
     tests about signing in keep using.
     """
     from django.conf import settings

@@ -1,7 +1,4 @@
-// Progressive enhancements: the browser's time zone (every page, the sign-in page's
-// among them) and the task list's tools. Every page is complete without them. One
-// script rather than two: a page's deferred scripts each ran in a task of their own
-// as parsing ended, one more task on a phone's main thread (issue 15).
+// Progressive enhancements for the task list. The page is complete without them.
 //
 // Each enhancement is set up in a task of its own after the page has been parsed
 // (`later`), not in the task that ends parsing: on a phone that task already styles
@@ -15,53 +12,10 @@
     window.setTimeout(setup, 0);
   }
 
-  rememberTimeZone();
   later(setUpCopyLink);
   later(setUpDatePickers);
   later(setUpDateInputs);
   later(setUpAutoRefresh);
-
-  // The `tz` cookie tells the server the browser's time zone, so that dates are shown
-  // in it (activities/timezones.py); without it the server's zone is used, and the
-  // header says which ("Times in …"). Never reloads: the cookie is set on the first
-  // click or form submission (the sign-in form's among them), so the first page after
-  // signing in already comes in the browser's zone. A page shown before the cookie
-  // existed says its zone and is right from the next page on. Asking the browser for
-  // its zone then, not while the page loads, keeps that lookup (it loads the zone
-  // data) out of a phone's first second.
-  function rememberTimeZone() {
-    var COOKIE = "tz";
-
-    function browserZone() {
-      try {
-        return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
-      } catch (e) {
-        return "";
-      }
-    }
-
-    function readCookie(name) {
-      var parts = document.cookie ? document.cookie.split("; ") : [];
-      for (var i = 0; i < parts.length; i++) {
-        var eq = parts[i].indexOf("=");
-        if (parts[i].slice(0, eq) === name) {
-          return parts[i].slice(eq + 1);
-        }
-      }
-      return null;
-    }
-
-    function remember() {
-      var zone = browserZone();
-      // Zone names are letters, digits and / _ + -: safe in a cookie as they are.
-      if (zone && /^[A-Za-z0-9/_+-]+$/.test(zone) && readCookie(COOKIE) !== zone) {
-        document.cookie = COOKIE + "=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
-      }
-    }
-
-    document.addEventListener("click", remember, true);
-    document.addEventListener("submit", remember, true);
-  }
 
   // "Copy link": the URL is the whole view, so copying it shares the view. The words
   // come from the page, in its language: the button's own text, and data-copied on
