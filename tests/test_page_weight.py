@@ -1,4 +1,4 @@
-"""The style sheet's rules that keep a phone's first load light (issue 15, Lighthouse).
+"""What keeps a phone's first load light: CSS rules, one sheet, deferred scripts (issue 15).
 
 What these rules save shows in a trace of the page's load (bench/README.md,
 "Lighthouse"), not in what a test can see: the browser tests check what they change for
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pytest
 
 CSS = (Path(__file__).resolve().parent.parent / "static" / "css" / "dashboard.css").read_text()
 
@@ -74,3 +76,25 @@ def test_on_a_phone_the_first_two_cards_stand_in_tall_until_drawn():
     assert first and rest
     assert 720 + 2 * int(first.group(1)) * 15 > 2.5 * 823  # px (1rem is 15 px)
     assert 10 <= int(rest.group(1)) <= 20  # about a card (14rem is 210 px)
+
+
+def head_assets(html: str) -> tuple[list[str], list[str]]:
+    """The `<head>`'s style sheet links and script tags, as written."""
+    head = html[: html.index("</head>")]
+    return re.findall(r'<link rel="stylesheet"[^>]*>', head), re.findall(r"<script[^>]*>", head)
+
+
+@pytest.mark.parametrize("path", ["/tasks/", "/team/", "/views/", "/no-such-page/"])
+def test_a_page_blocks_its_first_paint_on_one_style_sheet_and_no_script(signed_in, api, path):
+    sheets, scripts = head_assets(signed_in.get(path).content.decode())
+
+    assert len(sheets) == 1, sheets
+    assert scripts, "the page has its scripts"
+    assert all(" src=" in tag and " defer" in tag for tag in scripts), scripts
+
+
+def test_the_sign_in_page_too(client, db):
+    sheets, scripts = head_assets(client.get("/accounts/login/").content.decode())
+
+    assert len(sheets) == 1, sheets
+    assert all(" src=" in tag and " defer" in tag for tag in scripts), scripts
