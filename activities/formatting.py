@@ -363,9 +363,7 @@ class RowFormatter:
         return row
 
     def _scheduled(self, at: datetime, row: Row) -> None:
-        local = at.astimezone(self.tz)
-        day = self._days.get(local.toordinal()) or self._day(local)
-        hhmm = _HHMM[local.hour * 60 + local.minute]
+        day, hhmm = self._day_and_time(at)
         row.scheduled_iso = iso(at)
         row.scheduled = day[1] + hhmm
         row.scheduled_full = day[0] + hhmm
@@ -439,15 +437,19 @@ class RowFormatter:
         """As `day_time()`: 'Sun 29 Nov 2026, 09:00' in the viewer's zone and language."""
         if value is None:
             return EMPTY
-        local = value.astimezone(self.tz)
-        day = self._days.get(local.toordinal()) or self._day(local)
-        return day[0] + _HHMM[local.hour * 60 + local.minute]
+        day, hhmm = self._day_and_time(value)
+        return day[0] + hhmm
 
     def short(self, value: datetime) -> str:
         """'09:41' today, else 'Sun 29 Nov, 09:41': as `clock()`, for the narrow columns."""
+        day, hhmm = self._day_and_time(value)
+        return day[1] + hhmm
+
+    def _day_and_time(self, value: datetime) -> tuple[tuple[str, str], str]:
+        """(`_day()`'s pair, '09:41') for `value` in the viewer's zone."""
         local = value.astimezone(self.tz)
         day = self._days.get(local.toordinal()) or self._day(local)
-        return day[1] + _HHMM[local.hour * 60 + local.minute]
+        return day, _HHMM[local.hour * 60 + local.minute]
 
     def _day(self, local: datetime) -> tuple[str, str]:
         """('Sun 29 Nov 2026, ', 'Sun 29 Nov, '), the second '' today: made once a page

@@ -115,26 +115,25 @@ def _anchor(link: tuple[str, str], anchors: dict[tuple[str, str], str]) -> str:
     return anchor
 
 
+def _sub_code(value: str) -> str:
+    """A commerce's or operator's code under its name, when the row shows one."""
+    return f'<span class="sub code">{_esc(value)}</span>' if value else ""
+
+
 def row_html(row: Row, shared: _Shared) -> str:
     """One task's `<tbody>`: its row and its closed details, with no whitespace between
     the tags (each run of it would be a text node to parse)."""
     state, w = row.state, shared.words
     tip = f' title="{_esc(state.tooltip)}"' if state.tooltip else ""
-    commerce_id = (
-        f'<span class="sub code">{_esc(row.commerce_id)}</span>' if row.commerce_id else ""
-    )
-    operator_id = (
-        f'<span class="sub code">{_esc(row.operator_id)}</span>' if row.operator_id else ""
-    )
     return (
         f'<tbody class="task{" overdue" if row.overdue else ""}" data-id="{_esc(row.id)}">'
         f"<tr>{_first_cell(row, w)}"
-        f'<td data-label="{w["commerce"]}">{_esc(row.commerce)}{commerce_id}</td>'
+        f'<td data-label="{w["commerce"]}">{_esc(row.commerce)}{_sub_code(row.commerce_id)}</td>'
         f'<td data-label="{w["reason"]}">{_esc(row.reason)}</td>'
         f'<td data-label="{w["channel"]}" class="code">{_esc(row.channel)}</td>'
         f'<td data-label="{w["state"]}"><span class="badge tone-{_esc(state.tone)}"{tip}>'
         f"{_esc(state.word)}</span></td>"
-        f'<td data-label="{w["operator"]}">{_esc(row.operator)}{operator_id}</td>'
+        f'<td data-label="{w["operator"]}">{_esc(row.operator)}{_sub_code(row.operator_id)}</td>'
         f'<td data-label="{w["route"]}">{_esc(row.route)}</td>'
         f'<td data-label="{w["result"]}">{_result_cell(row, w)}</td>'
         '</tr><tr class="task-more"><td colspan="8">'
