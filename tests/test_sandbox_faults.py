@@ -42,8 +42,8 @@ def control(server, method="POST", *, form=None, data=None, query=None, headers=
     return call(server, path, method=method, key=None, body=body, headers=sent)
 
 
-# tests/conftest.py's autouse fixtures set Django up; nothing here uses Django, and this
-# file also runs without pytest-django (-p no:django), so they are no-ops in this module.
+# tests/conftest.py's autouse `_fresh_state` empties Django's cache and the sandbox's
+# request log before each test; nothing here uses either, so it is a no-op in this module.
 @pytest.fixture
 def _fresh_state():
     pass
