@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -14,6 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
 from django.utils import timezone
 
 from mirror.lease import Lease
@@ -42,6 +47,34 @@ def test_the_lease_lets_one_holder_in_until_it_expires_or_is_released(settings):
     second.release()
     assert first.take(now + timedelta(seconds=283))
     assert SyncLease.objects.get().holder == "first"
+
+
+# --- The checks before it starts -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_in_production_it_checks_the_api_settings_first_and_not_the_web_pages(settings):
+    """What `manage.py sync_tasks` runs before it starts (its processes below run the same
+    in a DEBUG environment, where the production checks pass)."""
+    settings.DEBUG = False
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
+    settings.ALLOWED_HOSTS = ["tasks.example.com"]
+    settings.ACTIVITIES_API_BASE_URL = settings.SANDBOX_URL  # not set: the sandbox's
+    settings.ACTIVITIES_API_KEY = settings.SANDBOX_KEY
+    bad_day = ("--once", "--from", "2026-13-01", "--to", "2026-01-01")
+
+    with pytest.raises(SystemCheckError, match="ACTIVITIES_API_BASE_URL"):
+        call_command("sync_tasks", *bad_day, skip_checks=False)
+
+    # A safe environment passes, and the warning that no sync has finished (shown by the
+    # other commands) is not shown to the syncer that is starting to end it.
+    settings.ACTIVITIES_API_BASE_URL = "https://api.example.com"
+    settings.ACTIVITIES_API_KEY = "a-real-key"
+    assert "mirror.W001" in [m.id for m in run_checks()]
+    warnings = io.StringIO()
+    with pytest.raises(CommandError, match="is not a date"):  # checked, then started
+        call_command("sync_tasks", *bad_day, skip_checks=False, stderr=warnings)
+    assert warnings.getvalue() == ""
 
 
 # --- Processes ------------------------------------------------------------------------------
