@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -14,6 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
 from django.utils import timezone
 
 from mirror.lease import Lease
@@ -21,12 +26,15 @@ from mirror.models import SyncLease
 from sandbox import DEMO_KEY, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every test: pytest-django makes the test database only when a test asks for one, and
+# the processes' database is copied from it (`migrated`); a process test run on its own
+# found no tables (or the checkout's own db.sqlite3).
+pytestmark = pytest.mark.django_db
 
 
 # --- The lease ----------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
 def test_the_lease_lets_one_holder_in_until_it_expires_or_is_released(settings):
     settings.ACTIVITIES_SYNC_INTERVAL = 60
     now = timezone.now()
@@ -42,6 +50,33 @@ def test_the_lease_lets_one_holder_in_until_it_expires_or_is_released(settings):
     second.release()
     assert first.take(now + timedelta(seconds=283))
     assert SyncLease.objects.get().holder == "first"
+
+
+# --- The checks before it starts -------------------------------------------------------------
+
+
+def test_in_production_it_checks_the_api_settings_first_and_not_the_web_pages(settings):
+    """What `manage.py sync_tasks` runs before it starts (its processes below run the same
+    in a DEBUG environment, where the production checks pass)."""
+    settings.DEBUG = False
+    settings.SECRET_KEY = secrets.token_urlsafe(50)
+    settings.ALLOWED_HOSTS = ["tasks.example.com"]
+    settings.ACTIVITIES_API_BASE_URL = settings.SANDBOX_URL  # not set: the sandbox's
+    settings.ACTIVITIES_API_KEY = settings.SANDBOX_KEY
+    bad_day = ("--once", "--from", "2026-13-01", "--to", "2026-01-01")
+
+    with pytest.raises(SystemCheckError, match="ACTIVITIES_API_BASE_URL"):
+        call_command("sync_tasks", *bad_day, skip_checks=False)
+
+    # A safe environment passes, and the warning that no sync has finished (shown by the
+    # other commands) is not shown to the syncer that is starting to end it.
+    settings.ACTIVITIES_API_BASE_URL = "https://api.example.com"
+    settings.ACTIVITIES_API_KEY = "a-real-key"
+    assert "mirror.W001" in [m.id for m in run_checks()]
+    warnings = io.StringIO()
+    with pytest.raises(CommandError, match="is not a date"):  # checked, then started
+        call_command("sync_tasks", *bad_day, skip_checks=False, stderr=warnings)
+    assert warnings.getvalue() == ""
 
 
 # --- Processes ------------------------------------------------------------------------------
@@ -221,7 +256,15 @@ def test_sigterm_finishes_the_slice_in_progress_and_exits_cleanly(database, slow
 
 
 def test_a_second_syncer_waits_for_the_first_and_says_so(database, slow_sandbox):
-    env = process_env(database, slow_sandbox.url, ACTIVITIES_SYNC_INTERVAL="1")
+    # A window of the hot days alone: the first syncer's cold run is 3 slices, not 50
+    # (the runs are not what this test is about; about 0.6 CPU-s and a second less).
+    env = process_env(
+        database,
+        slow_sandbox.url,
+        ACTIVITIES_SYNC_INTERVAL="1",
+        ACTIVITIES_SYNC_DAYS_BACK="1",
+        ACTIVITIES_SYNC_DAYS_AHEAD="1",
+    )
     first = Syncer([], env)
     try:
         first.wait_for("sync cold:")

@@ -32,6 +32,13 @@ def _day(value: str) -> date:
 
 class Command(BaseCommand):
     help = "Keep the local copy of the tasks in step with the API (see the README: Local copy)."
+    # Before it starts, the production checks of the settings a syncer reads (the API's
+    # address and key, dashboard/checks.py): an unsafe production environment still stops
+    # it, naming what to set. Not the others: the URLs, templates, admin and security
+    # headers are the web process's (gunicorn runs every check, and so do `migrate` and
+    # `check --deploy`), and mirror.W001 says to start a syncer. Importing the URLconf for
+    # them was about a fifth of a syncer's start.
+    requires_system_checks = ["dashboard"]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="read the window once and exit")
