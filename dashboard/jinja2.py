@@ -123,7 +123,8 @@ def filter_fields(env: Environment, form) -> Markup:
 
     if form.errors:
         return render()
-    data = tuple(form.data.items())
+    # Not `page`: the bar submits page 1, so every page of a view draws the same fields.
+    data = tuple(item for item in form.data.items() if item[0] != "page")
     key = (translation.get_language(), data, tuple(form.fields["channel"].choices))
     return _filter_fields.get(key, render)
 
@@ -140,7 +141,8 @@ def presets(env: Environment, request, form) -> Markup:
         html = env.get_template("activities/_presets.html").render(request=request, form=form)
         return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
 
-    query = tuple((name, tuple(values)) for name, values in request.GET.lists())
+    # Not `page`: every preset leads to the first page.
+    query = tuple((name, tuple(v)) for name, v in request.GET.lists() if name != "page")
     key = (translation.get_language(), query, form.data.get("range"))
     return _presets.get(key, render)
 
