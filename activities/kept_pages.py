@@ -17,6 +17,7 @@ errors, or data stale or from the local copy is never kept; any settings change
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 
 from django.conf import settings
@@ -54,39 +55,44 @@ class KeptPages:
         self,
         request: HttpRequest,
         key: Hashable | None,
-        render: Callable[[], HttpResponse],
+        render: Callable[..., HttpResponse],
         hole: tuple[bytes, str] | None = None,
-        rows: str = "",
+        rows: tuple[bytes, str] | None = None,
     ) -> HttpResponse:
         """The kept page for `key` with this request's CSRF token, else `render()`'s
         (kept when it is a 200). `key` None: never kept.
 
         `hole` (anchor, text): the first `text` after `anchor` is a second hole, filled
         with this request's `text`, which is then not part of `key` (the data's age in
-        words, which changes every second); a page that does not show it is not kept. `rows`, the
-        first text after that hole, is a third (the table's rows): not part of `key`.
+        words, which changes every second); a page that does not show it is not kept.
+        `rows` (anchor, html): the table's rows, printed right after the first `anchor`
+        after that, are a third; `render` takes the rows to print, and a page to be kept
+        is drawn without them (searching a drawn page for its rows cost more than
+        drawing the page around them).
         """
+        draw = render if rows is None else functools.partial(render, rows[1])
         if key is None or not settings.ACTIVITIES_KEPT_PAGES or _has_messages(request):
-            return render()
+            return draw()
+        holes = ([hole] if hole else []) + ([(rows[0], "")] if rows else [])
         rendered: list[HttpResponse] = []
-        fillers = [hole[1].encode()] if hole else []
-        fillers += [rows.encode()] if rows and hole else []
 
         def build() -> Kept:
-            response = render()
+            response = draw() if rows is None else render("")
             rendered.append(response)
             if response.status_code != 200:
                 raise _NotKept
-            return _split(response.content, hole[0] if hole else b"", fillers)
+            return _split(response.content, [(at, text.encode()) for at, text in holes])
 
         try:
             pieces = self._pages().get((*_request_parts(request), key), build)
         except _NotKept:
-            return rendered[0]
-        if rendered:
+            return rendered[0] if rows is None else draw()
+        if rendered and rows is None:
             return rendered[0]
         # The same masked token a render would print (and the cookie renewed as then).
         token = get_token(request).encode()
+        fillers = [hole[1].encode()] if hole else []
+        fillers += [rows[1].encode()] if rows else []
         out = [token.join(pieces[0])]
         for filler, parts in zip(fillers, pieces[1:], strict=True):
             out += (filler, token.join(parts))
@@ -107,9 +113,9 @@ def _has_messages(request: HttpRequest) -> bool:
     return bool(list(get_messages(request)))
 
 
-def _split(html: bytes, anchor: bytes, holes: list[bytes]) -> Kept:
-    """The page cut at its holes, found in order after `anchor`, each piece cut at the
-    CSRF token.
+def _split(html: bytes, holes: list[tuple[bytes, bytes]]) -> Kept:
+    """The page cut at its holes (each the first `text` after its `anchor`, in order),
+    each piece cut at the CSRF token.
 
     Bytes, as they are sent: half the memory of the text, and nothing to encode.
     """
@@ -119,13 +125,13 @@ def _split(html: bytes, anchor: bytes, holes: list[bytes]) -> Kept:
         start += len(_TOKEN_AFTER)
         token = html[start : html.index(b'"', start)]
     pieces, done = [], 0
-    at = html.find(anchor) if holes else -1
-    for text in holes:
-        at = html.find(text, at) if at >= 0 else -1
+    for anchor, text in holes:
+        at = html.find(anchor, done)
+        at = html.find(text, at + len(anchor)) if at >= 0 else -1
         if at < 0:
             raise _NotKept  # the page does not show it where expected: draw it each time
         pieces.append(html[done:at])
-        done = at = at + len(text)
+        done = at + len(text)
     pieces.append(html[done:])
     return tuple(tuple(piece.split(token)) if token else (piece,) for piece in pieces)
 

@@ -32,6 +32,8 @@ from .table_html import tables
 TEMPLATE = "activities/task_list.html"
 # Where the data's age is printed (activities/_freshness.html): the first age after it.
 FRESHNESS = b'<p class="freshness">'
+# Where the rows are printed (activities/_task_table.html): right after the table's head.
+ROWS_AFTER = b"</thead>"
 
 
 @require_safe
@@ -65,11 +67,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
         ctx = {**_list_context(request, form, now), "filters": form.active_filters()}
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
     rows = tables.rows(listing.version, RowFormatter(request, now), listing.page.tasks)
-    draw = functools.partial(_render_list, request, form, now, listing, counts, rows)
+    draw = functools.partial(_render_list, request, form, now, listing, counts)
     # "Updated 12 s ago" changes every second, and the rows with the data: holes in the
     # kept page, not key parts.
     age_hole = (FRESHNESS, age(listing.age_seconds))
-    return pages.respond(request, _page_key(form, listing, counts), draw, age_hole, rows)
+    key = _page_key(form, listing, counts)
+    return pages.respond(request, key, draw, age_hole, (ROWS_AFTER, rows))
 
 
 def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
