@@ -1,21 +1,23 @@
 """Whole task-list pages kept as HTML in each process, keyed on everything they show.
 
-A cached view's page is the same bytes for the same inputs, except the CSRF token,
-which is masked anew for every response (BREACH), and the data's age in words, which
-changes every second. So each worker keeps the last `ACTIVITIES_KEPT_PAGES` pages
-split around those two holes and fills them anew: a repeated view costs its key, not
-a render. The key holds every other input the page shows (README, "Speed"): the URL
-(filters, page, per page), the language, the time zone and where it came from, the
-user and their sidebar's views, the team's names for the ID filters, the data's
-version (which answer, fetched when), the tab counts, the rendered
-rows (keyed themselves on the time: activities/table_html.py) and the preset's dates
-in words (the rows and the names, long texts, by length and hash). A page with
-messages, errors, or data just fetched, stale or from the local copy is never kept;
-any settings change (tests) drops them all. Pages are kept as UTF-8 bytes.
+A view's page is the same bytes for the same inputs, except the CSRF token, which is
+masked anew for every response (BREACH), the data's age in words, which changes every
+second, and the table's rows, which are drawn apart (activities/table_html.py, kept
+per data and time themselves). So each worker keeps the last `ACTIVITIES_KEPT_PAGES`
+pages split around those holes and fills them anew: a repeated view costs its key,
+not a render, and so does a view fetched anew whose page around the rows is unchanged
+(a reload or the auto-refresh after ACTIVITIES_CACHE_TTL). The key holds every other
+input the page shows (README, "Speed"): the URL (filters, page, per page), the
+language, the time zone and where it came from, the user and their sidebar's views,
+the team's names for the ID filters, the page's numbers (page, per page, total, rows
+shown), the tab counts and the preset's dates in words. A page with messages,
+errors, or data stale or from the local copy is never kept; any settings change
+(tests) drops them all. Pages are kept as UTF-8 bytes.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable
 
 from django.conf import settings
@@ -53,37 +55,48 @@ class KeptPages:
         self,
         request: HttpRequest,
         key: Hashable | None,
-        render: Callable[[], HttpResponse],
+        render: Callable[..., HttpResponse],
         hole: tuple[bytes, str] | None = None,
+        rows: tuple[bytes, str] | None = None,
     ) -> HttpResponse:
         """The kept page for `key` with this request's CSRF token, else `render()`'s
         (kept when it is a 200). `key` None: never kept.
 
         `hole` (anchor, text): the first `text` after `anchor` is a second hole, filled
         with this request's `text`, which is then not part of `key` (the data's age in
-        words, which changes every second). A page without it is not kept.
+        words, which changes every second); a page that does not show it is not kept.
+        `rows` (anchor, html): the table's rows, printed right after the first `anchor`
+        after that, are a third; `render` takes the rows to print, and a page to be kept
+        is drawn without them (searching a drawn page for its rows cost more than
+        drawing the page around them).
         """
+        draw = render if rows is None else functools.partial(render, rows[1])
         if key is None or not settings.ACTIVITIES_KEPT_PAGES or _has_messages(request):
-            return render()
+            return draw()
+        holes = ([hole] if hole else []) + ([(rows[0], "")] if rows else [])
         rendered: list[HttpResponse] = []
 
         def build() -> Kept:
-            response = render()
+            response = draw() if rows is None else render("")
             rendered.append(response)
             if response.status_code != 200:
                 raise _NotKept
-            return _split(response.content, hole)
+            return _split(response.content, [(at, text.encode()) for at, text in holes])
 
         try:
             pieces = self._pages().get((*_request_parts(request), key), build)
         except _NotKept:
-            return rendered[0]
-        if rendered:
+            return rendered[0] if rows is None else draw()
+        if rendered and rows is None:
             return rendered[0]
         # The same masked token a render would print (and the cookie renewed as then).
         token = get_token(request).encode()
-        filler = hole[1].encode() if hole else b""
-        return HttpResponse(filler.join(token.join(parts) for parts in pieces))
+        fillers = [hole[1].encode()] if hole else []
+        fillers += [rows[1].encode()] if rows else []
+        out = [token.join(pieces[0])]
+        for filler, parts in zip(fillers, pieces[1:], strict=True):
+            out += (filler, token.join(parts))
+        return HttpResponse(b"".join(out))
 
     def _pages(self) -> Recent[Kept]:
         if self._kept is None:
@@ -100,8 +113,9 @@ def _has_messages(request: HttpRequest) -> bool:
     return bool(list(get_messages(request)))
 
 
-def _split(html: bytes, hole: tuple[bytes, str] | None) -> Kept:
-    """The page cut at its hole (if any), each piece cut at the CSRF token.
+def _split(html: bytes, holes: list[tuple[bytes, bytes]]) -> Kept:
+    """The page cut at its holes (each the first `text` after its `anchor`, in order),
+    each piece cut at the CSRF token.
 
     Bytes, as they are sent: half the memory of the text, and nothing to encode.
     """
@@ -110,14 +124,15 @@ def _split(html: bytes, hole: tuple[bytes, str] | None) -> Kept:
     if start >= 0:
         start += len(_TOKEN_AFTER)
         token = html[start : html.index(b'"', start)]
-    pieces = [html]
-    if hole is not None:
-        anchor, text = hole[0], hole[1].encode()
-        at = html.find(anchor)
-        at = html.find(text, at) if at >= 0 else -1
+    pieces, done = [], 0
+    for anchor, text in holes:
+        at = html.find(anchor, done)
+        at = html.find(text, at + len(anchor)) if at >= 0 else -1
         if at < 0:
             raise _NotKept  # the page does not show it where expected: draw it each time
-        pieces = [html[:at], html[at + len(text) :]]
+        pieces.append(html[done:at])
+        done = at + len(text)
+    pieces.append(html[done:])
     return tuple(tuple(piece.split(token)) if token else (piece,) for piece in pieces)
 
 
@@ -136,12 +151,6 @@ def _request_parts(request: HttpRequest) -> tuple:
         tuple(user_cache.sidebar_rows(user)),
         team_names.version(),
     )
-
-
-def text_key(text: str) -> tuple[int, int]:
-    """A long text as a key part: its length and hash (SipHash, 64 bits, computed once
-    per str object), so that a kept page does not hold its own copy of the text."""
-    return len(text), hash(text)
 
 
 pages = KeptPages()

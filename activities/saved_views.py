@@ -131,6 +131,18 @@ def _save(form: forms.ModelForm) -> SavedView | None:
 # --- For the task list ---------------------------------------------------------------
 
 
+class _Sidebar(dict):
+    """`sidebar_context`'s dict, whose "form" is built when first read: a sidebar drawn
+    once (dashboard/jinja2.py, `saved_views`) needs no form on the pages after."""
+
+    def __missing__(self, name: str):
+        if name != "form":
+            raise KeyError(name)
+        initial = {"query": self["query"], "page": self["page"]}
+        form = self["form"] = SaveViewForm(initial=initial, owner=self["owner"])
+        return form
+
+
 def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
     """What `_saved_views.html` needs, as the template variable `saved`.
 
@@ -141,21 +153,26 @@ def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
       (mine, then the team's) with exactly these filters, or None; `is_saved`: whether
       one of mine has them.
     - `form`: the "Save this view" form, its hidden query set to the current filters.
+    - `key`: everything the sidebar shows depends on (the user, the page, the filters,
+      the views as cached).
     """
     user = request.user
     query = normalise_query(request.GET)
-    views = [v for v in user_cache.sidebar_views(user) if v.page == page]
+    rows = user_cache.sidebar_rows(user)
+    views = [v for v in user_cache.sidebar_views(rows) if v.page == page]
     mine = [v for v in views if v.owner_id == user.pk]
     team = [v for v in views if v.owner_id != user.pk]
     current = next((v for v in mine + team if v.query == query), None)
-    return {
-        "mine": mine,
-        "team": team,
-        "query": query,
-        "current_id": current.pk if current else None,
-        "is_saved": any(v.query == query for v in mine),
-        "form": SaveViewForm(initial={"query": query, "page": page}, owner=user),
-    }
+    return _Sidebar(
+        mine=mine,
+        team=team,
+        query=query,
+        current_id=current.pk if current else None,
+        is_saved=any(v.query == query for v in mine),
+        page=page,
+        owner=user,
+        key=(user.pk, page, query, rows),
+    )
 
 
 def default_view_url(user) -> str | None:

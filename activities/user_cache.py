@@ -76,15 +76,16 @@ def sidebar_rows(user) -> tuple[tuple, ...]:
     )
 
 
-def sidebar_views(user) -> list[SavedView]:
-    """The user's own views and the team's shared ones, in the sidebar's order.
+def sidebar_views(rows: tuple[tuple, ...]) -> list[SavedView]:
+    """The views of `sidebar_rows(user)`: the user's own and the team's shared ones, in
+    the sidebar's order.
 
     Unsaved `SavedView` instances rebuilt from cached values (no password hash or
     other user data goes into the cache); `view.owner` holds only the id and username.
     """
     username = get_user_model().USERNAME_FIELD
     views = []
-    for *values, owner_name in sidebar_rows(user):
+    for *values, owner_name in rows:
         view = SavedView(**dict(zip(_FIELDS, values, strict=True)))
         view.owner = get_user_model()(pk=view.owner_id, **{username: owner_name})
         views.append(view)

@@ -23,7 +23,7 @@ from .access import supervisor_required
 from .api_errors import error_response, log_failure
 from .formatting import RowFormatter, age, querystring
 from .forms import TaskFilterForm, bound_form
-from .kept_pages import pages, text_key
+from .kept_pages import pages
 from .paging import Pager
 from .ranges import RANGE_TOKENS, token_label
 from .saved_views import default_view_url, sidebar_context
@@ -32,6 +32,8 @@ from .table_html import tables
 TEMPLATE = "activities/task_list.html"
 # Where the data's age is printed (activities/_freshness.html): the first age after it.
 FRESHNESS = b'<p class="freshness">'
+# Where the rows are printed (activities/_task_table.html): right after the table's head.
+ROWS_AFTER = b"</thead>"
 
 
 @require_safe
@@ -65,10 +67,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
         ctx = {**_list_context(request, form, now), "filters": form.active_filters()}
         return error_response(request, exc, what="task list", template=TEMPLATE, context=ctx)
     rows = tables.rows(listing.version, RowFormatter(request, now), listing.page.tasks)
-    draw = functools.partial(_render_list, request, form, now, listing, counts, rows)
-    # "Updated 12 s ago" changes every second: a hole in the kept page, not a key part.
+    draw = functools.partial(_render_list, request, form, now, listing, counts)
+    # "Updated 12 s ago" changes every second, and the rows with the data: holes in the
+    # kept page, not key parts.
     age_hole = (FRESHNESS, age(listing.age_seconds))
-    return pages.respond(request, _page_key(form, listing, counts, rows), draw, age_hole)
+    key = _page_key(form, listing, counts)
+    return pages.respond(request, key, draw, age_hole, (ROWS_AFTER, rows))
 
 
 def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
@@ -84,16 +88,16 @@ def _render_list(request, form, now, listing, counts, rows) -> HttpResponse:
     return render(request, TEMPLATE, ctx)
 
 
-def _page_key(form: TaskFilterForm, listing, counts, rows) -> tuple | None:
-    """What the page shows besides the request's own parts (kept_pages), or None when
-    it is not worth keeping: data just fetched (the next view of it reads "cache"),
-    stale or from the local copy."""
-    if listing.source != "cache" or not listing.version:
+def _page_key(form: TaskFilterForm, listing, counts) -> tuple | None:
+    """What the page around the rows shows besides the request's own parts
+    (kept_pages), or None when it is not kept: data stale or from the local copy,
+    whose notices say when and why."""
+    if listing.source not in ("api", "cache"):
         return None
     return (
-        listing.version,
+        listing.page.meta,  # the count line, the paginators, the export links' total
+        len(listing.page.tasks),
         None if counts is None else (tuple(counts.items()), counts.as_of),
-        text_key(rows),
         form.range_in_words(),
     )
 

@@ -84,11 +84,11 @@ def measure(client, sandbox, path: str, repeat: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     cpu, queries, calls = [], [], []
-    for _ in range(repeat):
+    for n in range(repeat):
         before = sandbox.request_count
         with CaptureQueriesContext(connection) as captured:
             started = time.process_time()
-            response = client.get(path)
+            response = client.get(paged(path, n))
             cpu.append((time.process_time() - started) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}")
@@ -102,19 +102,29 @@ def measure(client, sandbox, path: str, repeat: int) -> dict:
     }
 
 
+# Pages a `{page}` path goes through: each once in the 100 pages measured, as in
+# bench/run.py's rows (10,000 tasks), so no page is seen twice.
+PAGES = 100
+
+
+def paged(path: str, n: int) -> str:
+    """`path` with its `{page}` (if any) the n-th page: paging through a view."""
+    return path.format(page=1 + n % PAGES) if "{page}" in path else path
+
+
 def profile(client, path: str, repeat: int, top: int, sampler: str) -> str:
     if sampler == "pyinstrument":
         from pyinstrument import Profiler
 
         sampling = Profiler(interval=0.0005)
         with sampling:
-            for _ in range(repeat):
-                client.get(path)
+            for n in range(repeat):
+                client.get(paged(path, n))
         return sampling.output_text(show_all=False, short_mode=False)
     profiler = cProfile.Profile(time.thread_time)
     profiler.enable()
-    for _ in range(repeat):
-        client.get(path)
+    for n in range(repeat):
+        client.get(paged(path, n))
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
@@ -139,6 +149,10 @@ def run(args: argparse.Namespace) -> None:
         ("cached, per_page 100", "/tasks/?per_page=100", 30),
         ("uncached, per_page 20", "/tasks/?per_page=20&page={n}", 0),
         ("uncached, per_page 100", "/tasks/?per_page=100&page={n}", 0),
+        # Another page each time, as paging through a view (bench/run.py's rows; run
+        # with --tasks 10000, so that every page has its rows).
+        ("paging uncached, per_page 20", "/tasks/?per_page=20&page={page}", 0),
+        ("paging uncached, per_page 100", "/tasks/?per_page=100&page={page}", 0),
     ]
     try:
         for name, path, ttl in cases:
@@ -147,8 +161,8 @@ def run(args: argparse.Namespace) -> None:
             settings.ACTIVITIES_CACHE_TTL = ttl
             if "{n}" in path:
                 path = path.format(n=2)
-            for _ in range(3):  # warm up: imports, templates, the cache
-                client.get(path)
+            for n in range(3):  # warm up: imports, templates, the cache
+                client.get(paged(path, n))
             result = measure(client, sandbox, path, args.repeat)
             print(f"## {name}: {path}")
             print(

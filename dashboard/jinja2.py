@@ -123,7 +123,8 @@ def filter_fields(env: Environment, form) -> Markup:
 
     if form.errors:
         return render()
-    data = tuple(form.data.items())
+    # Not `page`: the bar submits page 1, so every page of a view draws the same fields.
+    data = tuple(item for item in form.data.items() if item[0] != "page")
     key = (translation.get_language(), data, tuple(form.fields["channel"].choices))
     return _filter_fields.get(key, render)
 
@@ -140,9 +141,44 @@ def presets(env: Environment, request, form) -> Markup:
         html = env.get_template("activities/_presets.html").render(request=request, form=form)
         return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
 
-    query = tuple((name, tuple(values)) for name, values in request.GET.lists())
+    # Not `page`: every preset leads to the first page.
+    query = tuple((name, tuple(v)) for name, v in request.GET.lists() if name != "page")
     key = (translation.get_language(), query, form.data.get("range"))
     return _presets.get(key, render)
+
+
+_sidebars: Recent[tuple[str, ...]] = Recent(256)
+# Where the sidebar's form prints `csrf_input` while it is drawn: filled in per page.
+_TOKEN_HOLE = Markup("\x00csrf_input\x00")
+
+
+@pass_context
+def saved_views(context, saved: dict) -> Markup:
+    """The saved-views sidebar (activities/_saved_views.html) for `saved`
+    (activities.saved_views.sidebar_context), drawn once per language and sidebar.
+
+    It shows the user's and the team's views, the filters and the "Save this view"
+    form, the same on every page of a view: building that form and drawing the sidebar
+    was a tenth of a page drawn from data just fetched. Its form's CSRF token is the
+    page's, put in where the sidebar was drawn with a hole.
+    """
+
+    def render() -> tuple[str, ...]:
+        env = context.environment
+        html = env.get_template("activities/_saved_views.html").render(
+            saved=saved, csrf_input=_TOKEN_HOLE
+        )
+        return tuple(html.split(_TOKEN_HOLE))
+
+    pieces = _sidebars.get((translation.get_language(), saved["key"]), render)
+    token = str(markupsafe.escape(context["csrf_input"]))  # str: Markup.join would escape
+    return Markup(token.join(pieces))  # noqa: S704 (the template's output)  # nosec B704
+
+
+@receiver(setting_changed)
+def _forget_sidebars(**kwargs) -> None:
+    # URLs, languages and the views' labels follow the settings (tests change them).
+    _sidebars.clear()
 
 
 # (language, autoescape, message) -> what Jinja2's newstyle gettext returned for it.
@@ -207,6 +243,7 @@ def environment(**options) -> Environment:
         page_title=formatting.page_title,
         filter_fields=filter_fields,
         presets=presets,
+        saved_views=saved_views,
         get_language=translation.get_language,
         LANGUAGES=settings.LANGUAGES,
         team_datalists=team_names.datalists,

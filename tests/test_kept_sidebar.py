@@ -1,0 +1,53 @@
+"""The saved-views sidebar drawn once per language and sidebar (dashboard/jinja2.py).
+
+Every page of a view shows the same sidebar: it is drawn for the first and filled in
+with each page's CSRF token after, and drawn again when what it shows changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+from activities.models import SavedView
+from dashboard import jinja2
+
+from .helpers import CSRF_TOKEN, html
+
+SIDEBAR = re.compile(r'<aside class="saved-views".*?</aside>', re.S)
+
+
+def sidebar(page: str) -> str:
+    return SIDEBAR.search(page).group(0)
+
+
+def test_the_sidebar_is_the_one_a_render_draws_with_the_pages_token(signed_in, api):
+    html(signed_in.get("/tasks/", {"page": "1"}))
+    page = html(signed_in.get("/tasks/", {"page": "2"}))  # its sidebar is the first's
+    tokens = set(CSRF_TOKEN.findall(page))
+    assert len(tokens) == 1 and tokens <= set(CSRF_TOKEN.findall(sidebar(page)))
+    jinja2._sidebars.clear()
+    drawn = html(signed_in.get("/tasks/", {"page": "2"}))
+    assert CSRF_TOKEN.sub("-", sidebar(drawn)) == CSRF_TOKEN.sub("-", sidebar(page))
+
+
+def test_the_sidebars_form_saves_with_its_token(user, api):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    html(browser.get("/tasks/", {"status": "PENDING"}))
+    page = html(browser.get("/tasks/", {"status": "PENDING", "page": "2"}))
+    token = CSRF_TOKEN.search(sidebar(page)).group(1)
+    data = {"name": "Pending", "query": "status=PENDING", "csrfmiddlewaretoken": token}
+    assert browser.post("/views/save", data).status_code == 302
+    assert SavedView.objects.get(owner=user).query == "status=PENDING"
+
+
+def test_what_the_sidebar_shows_changes_with_the_views_and_the_language(signed_in, api, settings):
+    assert "Pending calls" not in sidebar(html(signed_in.get("/tasks/", {"status": "PENDING"})))
+    signed_in.post("/views/save", {"name": "Pending calls", "query": "status=PENDING"})
+    page = html(signed_in.get("/tasks/", {"status": "PENDING"}))
+    assert "Pending calls" in sidebar(page)
+    assert "These filters are already saved." in sidebar(page)
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    assert "Vistas guardadas" in sidebar(html(signed_in.get("/tasks/", {"status": "PENDING"})))
