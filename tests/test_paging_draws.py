@@ -18,7 +18,9 @@ PRESETS = re.compile(r'<nav class="presets".*?</nav>', re.S)
 
 @pytest.fixture
 def drawn(monkeypatch):
-    """The names of the partial templates drawn, in order."""
+    """The names of the partial templates drawn, in order, from no kept fragment."""
+    jinja2._filter_fields.clear()
+    jinja2._presets.clear()
     names = []
     real = jinja2._Environment.get_template
 
