@@ -73,11 +73,13 @@ class KeptPages:
         draw = render if rows is None else functools.partial(render, rows[1])
         if key is None or not settings.ACTIVITIES_KEPT_PAGES or _has_messages(request):
             return draw()
-        holes = ([hole] if hole else []) + ([(rows[0], "")] if rows else [])
+        # A page without rows (none match, past the end) is whole without that hole.
+        with_rows = rows is not None and rows[1] != ""
+        holes = ([hole] if hole else []) + ([(rows[0], "")] if with_rows else [])
         rendered: list[HttpResponse] = []
 
         def build() -> Kept:
-            response = draw() if rows is None else render("")
+            response = render("") if with_rows else draw()
             rendered.append(response)
             if response.status_code != 200:
                 raise _NotKept
@@ -86,13 +88,13 @@ class KeptPages:
         try:
             pieces = self._pages().get((*_request_parts(request), key), build)
         except _NotKept:
-            return rendered[0] if rows is None else draw()
-        if rendered and rows is None:
+            return draw() if with_rows else rendered[0]
+        if rendered and not with_rows:
             return rendered[0]
         # The same masked token a render would print (and the cookie renewed as then).
         token = get_token(request).encode()
         fillers = [hole[1].encode()] if hole else []
-        fillers += [rows[1].encode()] if rows else []
+        fillers += [rows[1].encode()] if with_rows else []
         out = [token.join(pieces[0])]
         for filler, parts in zip(fillers, pieces[1:], strict=True):
             out += (filler, token.join(parts))

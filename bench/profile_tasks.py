@@ -17,7 +17,8 @@ measuring code, to compare the two in turns.
 
 `--callgrind` counts the instructions one gunicorn worker (same gunicorn.conf.py, one
 worker) spends per request under valgrind's callgrind: a trivial WSGI app, /healthz
-without and with a session, the kept /tasks/ at 20 and 100 per page. Unlike times on
+without and with a session, the kept /tasks/ at 20 and 100 per page, and pages 1, 2,
+3... of /tasks/ at 20 and 100 per page on bench/run.py's uncached server. Unlike times on
 a shared machine, the counts do not move with the load (a few minutes: valgrind runs
 Python about 50 times slower).
 
@@ -303,7 +304,7 @@ def gunicorn_rows(args: argparse.Namespace) -> None:
             env = run.django_env(workdir, port)
             password = secrets.token_urlsafe(16)
             run.prepare_database(env, password, workdir)
-            uncached_env = {**env, "ACTIVITIES_CACHE_TTL": "0"}
+            uncached_env = {**env, **run.UNCACHED}
             servers = [run.start_dashboard(procs, "uncached", uncached_env, plan, workdir)]
             servers.append(run.start_dashboard(procs, "production", env, plan, workdir))
             workers, _ = run.configured_workers(plan)
@@ -399,12 +400,17 @@ def pre_request(worker, req):
         if name == "X-CALLGRIND":
             (os.sched_get_priority_max if value == "start" else os.sched_get_priority_min)(0)
 """
+# (name, path, signed in, server): "app" is the trivial WSGI app, "cached" the dashboard
+# as in production, "uncached" bench/run.py's uncached server; `{page}`: another page
+# each request (`paged`), as paging through a view.
 CALLGRIND_ROWS = (
-    ("trivial WSGI app", "/", False),
-    ("healthz", "/healthz", False),
-    ("healthz, signed in", "/healthz", True),
-    ("kept", "/tasks/?per_page=20", True),
-    ("kept", "/tasks/?per_page=100", True),
+    ("trivial WSGI app", "/", False, "app"),
+    ("healthz", "/healthz", False, "cached"),
+    ("healthz, signed in", "/healthz", True, "cached"),
+    ("kept", "/tasks/?per_page=20", True, "cached"),
+    ("kept", "/tasks/?per_page=100", True, "cached"),
+    ("paging uncached", "/tasks/?per_page=20&page={page}", True, "uncached"),
+    ("paging uncached", "/tasks/?per_page=100&page={page}", True, "uncached"),
 )
 
 
@@ -416,7 +422,8 @@ def callgrind_rows(args: argparse.Namespace) -> None:
 
     root = Path(args.root).resolve()
     run.ROOT, run.STARTUP_TIMEOUT, run.REQUEST_TIMEOUT = root, 900.0, 900.0
-    plan = run.Plan(50, 2000, args.repeat, 1.0, (1,), None)
+    # 10,000 tasks: 100 pages of 100, so that no page is counted twice (`paged`).
+    plan = run.Plan(50, 10_000, args.repeat, 1.0, (1,), None)
     procs = Processes(cwd=root)
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -437,9 +444,11 @@ def callgrind_rows(args: argparse.Namespace) -> None:
             print(
                 f"## {root}: instructions per request, one gunicorn worker ({args.repeat} requests)"
             )
-            for app in ("bench.profile_tasks:trivial_app", None):
-                rows = [row for row in CALLGRIND_ROWS if (row[1] == "/") == bool(app)]
-                _callgrind_server(run, procs, plan, workdir, env, password, app, rows)
+            for kind in ("app", "cached", "uncached"):
+                rows = [row[:3] for row in CALLGRIND_ROWS if row[3] == kind]
+                app = "bench.profile_tasks:trivial_app" if kind == "app" else None
+                server_env = {**env, **run.UNCACHED} if kind == "uncached" else env
+                _callgrind_server(run, procs, plan, workdir, server_env, password, app, rows)
     finally:
         procs.stop_all()
 
@@ -459,12 +468,12 @@ def _callgrind_server(run, procs, plan, workdir: Path, env, password: str, app, 
     (worker,) = server.workers
     for name, path, signed_in in rows:
         client = run.Client(port, {"Cookie": cookie} if signed_in else {})
-        for _ in range(30):  # warm up: imports, templates, the kept page
-            run.page_ok(client.get(path), path)
-        client.request("GET", path, headers={"X-CALLGRIND": "start"})
-        for _ in range(plan.samples - 1):
-            run.page_ok(client.get(path), path)
-        client.request("GET", path, headers={"X-CALLGRIND": "stop"})
+        for n in range(30):  # warm up: imports, templates, the kept page
+            run.page_ok(client.get(paged(path, PAGES - 1 - n)), path)
+        client.request("GET", paged(path, 0), headers={"X-CALLGRIND": "start"})
+        for n in range(1, plan.samples):
+            run.page_ok(client.get(paged(path, n)), path)
+        client.request("GET", paged(path, plan.samples), headers={"X-CALLGRIND": "stop"})
         client.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

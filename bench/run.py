@@ -1231,16 +1231,21 @@ def bench(plan: Plan, workdir: Path) -> str:
         services.close()
 
 
+# The uncached server's settings. No kept pages either: its load clients are one
+# supervisor, so a page kept around its rows for one client would serve the others as
+# it would not serve 64 supervisors (each page is kept per user); every page is drawn.
+UNCACHED = {"ACTIVITIES_CACHE_TTL": "0", "ACTIVITIES_KEPT_PAGES": "0"}
+
+
 def start_both(
     procs: Processes, env: dict, plan: Plan, workdir: Path, password: str, warm_paths: list[str]
 ) -> tuple[Dashboard, Dashboard, str]:
     """The two dashboards, ready, warm and signed in: both as in production except that
     "uncached" never reuses a fetched view (ACTIVITIES_CACHE_TTL=0), so each of its
-    pages goes to the API. Returns them and the bench user's session cookie."""
+    pages goes to the API, nor a drawn page (UNCACHED). Returns them and the bench
+    user's session cookie."""
     say("starting gunicorn twice (uncached and production settings)")
-    uncached = start_dashboard(
-        procs, "uncached", {**env, "ACTIVITIES_CACHE_TTL": "0"}, plan, workdir
-    )
+    uncached = start_dashboard(procs, "uncached", {**env, **UNCACHED}, plan, workdir)
     production = start_dashboard(procs, "production", env, plan, workdir)
     workers, _ = configured_workers(plan)
     for dashboard in (uncached, production):

@@ -234,3 +234,10 @@ def test_a_stale_page_is_drawn_each_time(signed_in, served, clock, draws):
     for _ in range(2):
         assert "The task service is not answering" in html(signed_in.get(URL))
     assert len(draws) == 3
+
+
+def test_a_view_without_tasks_is_drawn_once_and_kept(signed_in, served, draws):
+    served()
+    for _ in range(3):
+        assert "No tasks match these filters." in html(signed_in.get(URL))
+    assert len(draws) == 1
