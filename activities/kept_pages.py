@@ -37,6 +37,12 @@ from .tokens import get_token
 _TOKEN_AFTER = b'name="csrfmiddlewaretoken" value="'  # noqa: S105  # nosec B105 (markup)
 
 
+# The rows as sent, by their text. A repeated view's rows are the same str object
+# each time (activities/table_html.py keeps them), whose hash Python computes once:
+# encoding 100 rows (about 100 KB) anew for every response cost more than the rest of
+# a kept page.
+_encoded_rows: Recent[bytes] = Recent(64)
+
 # A kept page: its pieces around the hole, each as the bytes around the CSRF token.
 Kept = tuple[tuple[bytes, ...], ...]
 
@@ -94,7 +100,7 @@ class KeptPages:
         # The same masked token a render would print (and the cookie renewed as then).
         token = get_token(request).encode()
         fillers = [hole[1].encode()] if hole else []
-        fillers += [rows[1].encode()] if with_rows else []
+        fillers += [_encoded_rows.get(rows[1], rows[1].encode)] if with_rows else []
         out = [token.join(pieces[0])]
         for filler, parts in zip(fillers, pieces[1:], strict=True):
             out += (filler, token.join(parts))
