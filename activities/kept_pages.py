@@ -66,16 +66,12 @@ class KeptPages:
         rows: tuple[bytes, str] | None = None,
     ) -> HttpResponse:
         """The kept page for `key` with this request's CSRF token, else `render()`'s
-        (kept when it is a 200). `key` None: never kept.
-
-        `hole` (anchor, text): the first `text` after `anchor` is a second hole, filled
-        with this request's `text`, which is then not part of `key` (the data's age in
-        words, which changes every second); a page that does not show it is not kept.
-        `rows` (anchor, html): the table's rows, printed right after the first `anchor`
-        after that, are a third; `render` takes the rows to print, and a page to be kept
-        is drawn without them (searching a drawn page for its rows cost more than
-        drawing the page around them).
-        """
+        (kept when it is a 200). `key` None: never kept. `hole` (anchor, text): the
+        first `text` after `anchor` is a second hole, filled with this request's `text`
+        (the data's age in words); a page that does not show it is not kept. `rows`
+        (anchor, html): the rows, right after the next `anchor`, are a third; `render`
+        takes the rows, and a page to be kept is drawn without them (cheaper than a
+        search for them)."""
         draw = render if rows is None else functools.partial(render, rows[1])
         if key is None or not settings.ACTIVITIES_KEPT_PAGES or _has_messages(request):
             return draw()
@@ -97,14 +93,9 @@ class KeptPages:
             return draw() if with_rows else rendered[0]
         if rendered and not with_rows:
             return rendered[0]
-        # The same masked token a render would print (and the cookie renewed as then).
-        token = get_token(request).encode()
         fillers = [hole[1].encode()] if hole else []
         fillers += [_encoded_rows.get(rows[1], rows[1].encode)] if with_rows else []
-        out = [token.join(pieces[0])]
-        for filler, parts in zip(fillers, pieces[1:], strict=True):
-            out += (filler, token.join(parts))
-        return HttpResponse(b"".join(out))
+        return HttpResponse(_filled(pieces, get_token(request).encode(), fillers))
 
     def _pages(self) -> Recent[Kept]:
         if self._kept is None:
@@ -119,6 +110,15 @@ def _has_messages(request: HttpRequest) -> bool:
     # Read as a render would read them (marked as shown): a page with a message is
     # drawn anew, as is the next one without it.
     return bool(list(get_messages(request)))
+
+
+def _filled(pieces: Kept, token: bytes, fillers: list[bytes]) -> bytes:
+    """A kept page with its holes filled: `token` (the same masked token a render
+    would print, the cookie renewed as then) and `fillers`, one per hole, in order."""
+    out = [token.join(pieces[0])]
+    for filler, parts in zip(fillers, pieces[1:], strict=True):
+        out += (filler, token.join(parts))
+    return b"".join(out)
 
 
 def _split(html: bytes, holes: list[tuple[bytes, bytes]]) -> Kept:
