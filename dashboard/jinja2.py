@@ -149,7 +149,8 @@ def presets(env: Environment, request, form) -> Markup:
 
 _sidebars: Recent[tuple[str, ...]] = Recent(256)
 # Where the sidebar's form prints `csrf_input` while it is drawn: filled in per page.
-_TOKEN_HOLE = Markup("\x00csrf_input\x00")
+# A tag, which no value printed by `{{ }}` can contain (it would be escaped).
+_TOKEN_HOLE = Markup("<csrf-input-hole>")
 
 
 @pass_context
@@ -159,8 +160,8 @@ def saved_views(context, saved: dict) -> Markup:
 
     It shows the user's and the team's views, the filters and the "Save this view"
     form, the same on every page of a view: building that form and drawing the sidebar
-    was a tenth of a page drawn from data just fetched. Its form's CSRF token is the
-    page's, put in where the sidebar was drawn with a hole.
+    cost about 0.3 M instructions a page (bench/README.md, "Ninth pass"). Its form's
+    CSRF token is the page's, put in where the sidebar was drawn with a hole.
     """
 
     def render() -> tuple[str, ...]:

@@ -51,3 +51,10 @@ def test_what_the_sidebar_shows_changes_with_the_views_and_the_language(signed_i
     assert "These filters are already saved." in sidebar(page)
     signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
     assert "Vistas guardadas" in sidebar(html(signed_in.get("/tasks/", {"status": "PENDING"})))
+
+
+def test_a_filter_that_looks_like_the_token_hole_stays_text(signed_in, api):
+    page = html(signed_in.get("/tasks/", {"external_commerce_id": "<csrf-input-hole>"}))
+    tokens = CSRF_TOKEN.findall(sidebar(page))
+    assert len(tokens) == 1  # only the form's own
+    assert "external_commerce_id=%3Ccsrf-input-hole%3E" in sidebar(page)
