@@ -144,18 +144,11 @@ class _Sidebar(dict):
 
 
 def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
-    """What `_saved_views.html` needs, as the template variable `saved`.
-
-    No query while the user's views are cached (activities/user_cache.py), else one.
-
-    - `mine`: the user's views; `team`: other users' shared views (owner preloaded).
-    - `query`: the current filters, normalised; `current_id`: the id of the first view
-      (mine, then the team's) with exactly these filters, or None; `is_saved`: whether
-      one of mine has them.
-    - `form`: the "Save this view" form, its hidden query set to the current filters.
-    - `key`: everything the sidebar shows depends on (the user, the page, the filters,
-      the views as cached).
-    """
+    """What `_saved_views.html` needs, as the template variable `saved` (no query while
+    the user's views are cached: activities/user_cache.py). `mine`: the user's views;
+    `team`: others' shared views; `query`: the filters, normalised; `current_id`: the
+    first view (mine, then the team's) with these filters, or None; `is_saved`: one of
+    mine has them; `form`: "Save this view"; `key`: what all of it depends on."""
     user = request.user
     query = normalise_query(request.GET)
     rows = user_cache.sidebar_rows(user)

@@ -58,3 +58,10 @@ def test_a_filter_that_looks_like_the_token_hole_stays_text(signed_in, api):
     tokens = CSRF_TOKEN.findall(sidebar(page))
     assert len(tokens) == 1  # only the form's own
     assert "external_commerce_id=%3Ccsrf-input-hole%3E" in sidebar(page)
+
+
+def test_a_view_named_like_the_token_hole_is_shown_as_its_name(signed_in, api, user):
+    SavedView.objects.create(owner=user, name=str(jinja2._TOKEN_HOLE), query="status=PENDING")
+    aside = sidebar(html(signed_in.get("/tasks/")))
+    assert len(CSRF_TOKEN.findall(aside)) == 1  # only the form's own
+    assert "&lt;csrf-input-hole&gt;" in aside

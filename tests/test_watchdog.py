@@ -50,3 +50,15 @@ def test_a_call_that_ended_in_time_is_left_alone():
         pass
     assert wait_until(lambda: all(due[2] is not call for due in watchdog._due))
     assert not call.expired
+
+
+def test_a_watchdog_whose_thread_has_died_starts_another():
+    watchdog = resilience._Watchdog()
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    watchdog._thread = dead
+    call = resilience.Call(budget=0.0, attempt_timeout=1.0)
+    watchdog.add(call)
+    assert watchdog._thread is not dead
+    assert wait_until(lambda: call.expired)  # the new thread enforces the budget

@@ -90,7 +90,7 @@ class _Watchdog:
     def add(self, call: Call) -> None:
         with self._wakeup:
             heapq.heappush(self._due, (call.deadline, next(self._order), call))
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="activities-api-watchdog", daemon=True
                 )
