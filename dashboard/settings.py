@@ -171,7 +171,8 @@ MIDDLEWARE = [
     # django-csp's, with the policy built once (dashboard/middleware.py).
     "dashboard.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, without looking for a language prefix no URL has (dashboard/middleware.py).
+    "dashboard.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
