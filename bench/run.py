@@ -533,6 +533,83 @@ class Load:
     error_kinds: dict[str, int]
 
 
+class LoadClients:
+    """The clients of one load phase: threads that each page through the list
+    (/tasks/?page=N, 20 per page) on a keep-alive connection of their own, each starting
+    at another page, from one common start until one common deadline."""
+
+    MAX_REQUESTS = 100_000  # per client: a bound besides the clock
+
+    def __init__(
+        self,
+        clients: int,
+        dashboard: Dashboard,
+        cookie: str,
+        plan: Plan,
+        until: Callable[[], bool] | None,
+    ) -> None:
+        self.clients = clients
+        self.port = dashboard.port
+        self.cookie = cookie
+        self.pages = max(1, plan.tasks // 20)
+        self.until = until
+        self.deadline = 0.0  # set by release(), before any client reads it
+        self.latencies: list[float] = []
+        self.error_kinds: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._start = threading.Barrier(clients + 1)
+        self._threads = [
+            threading.Thread(target=self._client, args=(n,), name=f"load-{n}")
+            for n in range(clients)
+        ]
+
+    def start(self) -> None:
+        """Start the threads: they wait, not yet connected, for release()."""
+        for thread in self._threads:
+            thread.start()
+
+    def release(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._start.wait()
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _client(self, number: int) -> None:
+        client = Client(self.port, {"Cookie": self.cookie})
+        mine: list[float] = []
+        errors: dict[str, int] = {}
+        self._start.wait()
+        deadline, until = self.deadline, self.until
+        page = number * self.pages // self.clients
+        for _ in range(self.MAX_REQUESTS):
+            if time.monotonic() >= deadline or (until is not None and until()):
+                break
+            page = page % self.pages + 1
+            seconds, kind = self._page(client, page)
+            if kind is None:
+                mine.append(seconds)
+            else:
+                errors[kind] = errors.get(kind, 0) + 1
+        client.close()
+        # Pooled once, at the end: the lock is not taken between requests.
+        with self._lock:
+            self.latencies.extend(mine)
+            for kind, count in errors.items():
+                self.error_kinds[kind] = self.error_kinds.get(kind, 0) + count
+
+    @staticmethod
+    def _page(client: Client, page: int) -> tuple[float, str | None]:
+        """One list page: its time, and None or the kind of error it met."""
+        try:
+            reply = client.get(f"/tasks/?page={page}")
+        except (OSError, http.client.HTTPException) as exc:
+            client.close()
+            return 0.0, type(exc).__name__
+        return reply.seconds, None if reply.status == 200 else f"HTTP {reply.status}"
+
+
 def run_load(
     clients: int,
     seconds: float,
@@ -543,73 +620,29 @@ def run_load(
     plan: Plan,
     until: Callable[[], bool] | None = None,
 ) -> Load:
-    """`clients` threads, each with its own keep-alive connection, for `seconds` (or
-    until `until()` says so, if sooner).
-
-    Each client pages through the list (/tasks/?page=N, 20 per page), each starting at
-    another page. Errors are answers other than 200 and failed requests.
-    """
-    pages = max(1, plan.tasks // 20)
-    deadline_box: list[float] = []
-    lock = threading.Lock()
-    latencies: list[float] = []
-    error_kinds: dict[str, int] = {}
-    start = threading.Barrier(clients + 1)
-    max_requests = 100_000  # per client: a bound besides the clock
-
-    def client_loop(number: int) -> None:
-        client = Client(dashboard.port, {"Cookie": cookie})
-        mine: list[float] = []
-        errors: dict[str, int] = {}
-        start.wait()
-        deadline = deadline_box[0]
-        page = number * pages // clients
-        for _ in range(max_requests):
-            if time.monotonic() >= deadline or (until is not None and until()):
-                break
-            page = page % pages + 1
-            try:
-                reply = client.get(f"/tasks/?page={page}")
-                kind = None if reply.status == 200 else f"HTTP {reply.status}"
-            except (OSError, http.client.HTTPException) as exc:
-                client.close()
-                kind = type(exc).__name__
-            if kind is None:
-                mine.append(reply.seconds)
-            else:
-                errors[kind] = errors.get(kind, 0) + 1
-        client.close()
-        with lock:
-            latencies.extend(mine)
-            for kind, count in errors.items():
-                error_kinds[kind] = error_kinds.get(kind, 0) + count
-
-    threads = [
-        threading.Thread(target=client_loop, args=(n,), name=f"load-{n}") for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
+    """`clients` LoadClients for `seconds` (or until `until()` says so, if sooner): the
+    pages they got, the upstream calls and the CPU used meanwhile. Errors are answers
+    other than 200 and failed requests."""
+    pagers = LoadClients(clients, dashboard, cookie, plan, until)
+    pagers.start()
     workers = dashboard.workers
     calls_before = api.requests_so_far()
     cpu_before = _cpu_by_component(workers, sandbox_pid)
     began = time.monotonic()
-    deadline_box.append(began + seconds)
-    start.wait()
-    for thread in threads:
-        thread.join(seconds + REQUEST_TIMEOUT + 5)
+    pagers.release(began + seconds)
+    pagers.join(seconds + REQUEST_TIMEOUT + 5)
     elapsed = time.monotonic() - began
     cpu_after = _cpu_by_component(workers, sandbox_pid)
-    calls = api.requests_so_far() - calls_before
-    errors = sum(error_kinds.values())
+    errors = sum(pagers.error_kinds.values())
     return Load(
         clients=clients,
         seconds=elapsed,
-        requests=len(latencies) + errors,
+        requests=len(pagers.latencies) + errors,
         errors=errors,
-        latencies=latencies,
-        upstream_calls=calls,
+        latencies=pagers.latencies,
+        upstream_calls=api.requests_so_far() - calls_before,
         cpu={name: (cpu_after[name] - cpu_before[name]) / elapsed for name in cpu_after},
-        error_kinds=error_kinds,
+        error_kinds=pagers.error_kinds,
     )
 
 
