@@ -747,25 +747,8 @@ def time_export_rush(
     )
     seconds = 1.0 if plan.quick else 10.0
     idle = run_load(8, seconds, dashboard, cookies[0], api, sandbox_pid, plan)
-    outcomes: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def export(cookie: str) -> None:
-        client = Client(dashboard.port, {"Cookie": cookie})
-        try:
-            reply = client.stream("/tasks/export.csv")
-            kind = f"HTTP {reply.status}"
-            if reply.status == 200:
-                kind = "complete" if reply.csv_rows() == plan.tasks else "short"
-        except (OSError, http.client.HTTPException) as exc:
-            client.close()
-            kind = type(exc).__name__
-        with lock:
-            outcomes[kind] = outcomes.get(kind, 0) + 1
-
-    exports = [threading.Thread(target=export, args=(cookies[n % 2],)) for n in range(8)]
-    for thread in exports:
-        thread.start()
+    exports = ConcurrentExports(dashboard, cookies, plan)
+    exports.start()
     busy = run_load(
         8,
         20.0 if plan.quick else 120.0,
@@ -774,11 +757,50 @@ def time_export_rush(
         api,
         sandbox_pid,
         plan,
-        until=lambda: not any(thread.is_alive() for thread in exports),
+        until=exports.finished,
     )
-    for thread in exports:
-        thread.join(REQUEST_TIMEOUT * 4)
-    return rush_row(label, idle, busy, outcomes)
+    exports.join(REQUEST_TIMEOUT * 4)
+    return rush_row(label, idle, busy, exports.outcomes)
+
+
+class ConcurrentExports:
+    """8 CSV exports of the whole list at once, in threads, cookies taken in turn; their
+    outcomes counted ("complete", "short", "HTTP n" or the error's name)."""
+
+    def __init__(self, dashboard: Dashboard, cookies: list[str], plan: Plan) -> None:
+        self.port = dashboard.port
+        self.rows = plan.tasks
+        self.outcomes: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._export, args=(cookies[n % 2],)) for n in range(8)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def finished(self) -> bool:
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _export(self, cookie: str) -> None:
+        kind = self._outcome(Client(self.port, {"Cookie": cookie}))
+        with self._lock:
+            self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+
+    def _outcome(self, client: Client) -> str:
+        try:
+            reply = client.stream("/tasks/export.csv")
+        except (OSError, http.client.HTTPException) as exc:
+            client.close()
+            return type(exc).__name__
+        if reply.status != 200:
+            return f"HTTP {reply.status}"
+        return "complete" if reply.csv_rows() == self.rows else "short"
 
 
 def rush_row(label: str, idle: Load, busy: Load, outcomes: dict[str, int]) -> Row:
