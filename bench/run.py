@@ -957,11 +957,16 @@ def run_sync(
     if outcome is None:
         procs.stop(process)
         raise BenchError(f"sync_tasks did not finish within {timeout:g} s")
-    lines = [x for x in log.read_text(errors="replace").splitlines() if x.startswith("sync ")]
+    lines = sync_lines(log)
     status, peak = outcome
     if status not in (0, 1):
         raise BenchError(f"sync_tasks exited {status}: {log_tail(log, 3)}")
     return SyncRun(wall, peak, status, lines[-1] if lines else "(no summary line)")
+
+
+def sync_lines(log: Path) -> list[str]:
+    """The syncer's summary lines in its log, one a pass."""
+    return [x for x in log.read_text(errors="replace").splitlines() if x.startswith("sync ")]
 
 
 def snapshot(env: dict[str, str], logs: Path, name: str) -> dict:
@@ -987,45 +992,58 @@ class Copy:
 def measure_sync(procs: Processes, copy: Copy, plan: Plan, today: dt.date, logs: Path) -> None:
     """Issue 12 on one database: a full --once into an empty copy, then the hot slices
     (yesterday, today, tomorrow) again with nothing changed upstream."""
-    tag = copy.name.lower()
-    full_label = f"Sync: full sync_tasks --once of {plan.sync_tasks:,} tasks, {copy.name}"
-    full_target = "under 10 s, syncer peak RSS < 150 MB"
-    hot_label = f"Sync: hot slices again, nothing changed, {copy.name}"
-    hot_target = "under 1 s for 2,000 tasks, 0 rows written"
-    full = run_sync(procs, copy.env, [], logs / f"sync-full-{tag}.log", 600)
+    copy.rows.append(full_sync_row(procs, copy, plan, logs))
+    copy.rows.append(hot_sync_row(procs, copy, plan, today, logs))
+
+
+def full_sync_row(procs: Processes, copy: Copy, plan: Plan, logs: Path) -> Row:
+    """A full `sync_tasks --once` into the empty copy."""
+    label = f"Sync: full sync_tasks --once of {plan.sync_tasks:,} tasks, {copy.name}"
+    target = "under 10 s, syncer peak RSS < 150 MB"
+    full = run_sync(procs, copy.env, [], logs / f"sync-full-{copy.name.lower()}.log", 600)
     rss_mb = full.peak_kib / 1024
-    copy.rows.append(
-        Row(
-            full_label,
-            f"{full.wall:.1f} s wall (exit {full.status}); peak RSS {rss_mb:.0f} MB; "
-            f"its line: {full.line}",
-            full_target if not plan.quick else "(full run only)",
-            (full.wall < 10 and rss_mb < 150 and full.status == 0) if not plan.quick else None,
-        )
+    return Row(
+        label,
+        f"{full.wall:.1f} s wall (exit {full.status}); peak RSS {rss_mb:.0f} MB; "
+        f"its line: {full.line}",
+        target if not plan.quick else "(full run only)",
+        (full.wall < 10 and rss_mb < 150 and full.status == 0) if not plan.quick else None,
     )
+
+
+def hot_sync_row(procs: Processes, copy: Copy, plan: Plan, today: dt.date, logs: Path) -> Row:
+    """The hot slices synced again, nothing changed upstream: the rows it wrote are
+    counted from snapshots of the copy (full run only: they take long)."""
+    tag = copy.name.lower()
+    label = f"Sync: hot slices again, nothing changed, {copy.name}"
+    target = "under 1 s for 2,000 tasks, 0 rows written"
     days = ["--from", str(today - dt.timedelta(days=1)), "--to", str(today + dt.timedelta(days=1))]
     before = snapshot(copy.env, logs, f"snapshot-before-{tag}") if not plan.quick else None
     hot = run_sync(procs, copy.env, days, logs / f"sync-hot-{tag}.log", 120)
     written = "(counted in the full run)"
     met = None
-    # A running syncer reads its hot slices without starting Django again: the target
-    # is judged on the run's own time (its line), the wall time is shown beside it.
-    own = re.search(r"([\d.]+) s\b[^,]*$", hot.line)
-    own_seconds = float(own.group(1)) if own else hot.wall
+    own_seconds = sync_seconds(hot)
     if before is not None:
         after = snapshot(copy.env, logs, f"snapshot-after-{tag}")
         count = rows_written(before, after)
         written = f"{count} rows written of {after['hot']:,} on those days"
         met = own_seconds < 1 and count == 0 and hot.status == 0
-    copy.rows.append(
-        Row(
-            hot_label,
-            f"{own_seconds:.2f} s ({hot.wall:.2f} s wall with Django's start-up, exit "
-            f"{hot.status}); {written}; its line: {hot.line}",
-            hot_target if not plan.quick else "(full run only)",
-            met,
-        )
+    return Row(
+        label,
+        f"{own_seconds:.2f} s ({hot.wall:.2f} s wall with Django's start-up, exit "
+        f"{hot.status}); {written}; its line: {hot.line}",
+        target if not plan.quick else "(full run only)",
+        met,
     )
+
+
+def sync_seconds(run: SyncRun) -> float:
+    """The run's own time, from its summary line (its wall time if the line has none).
+
+    A running syncer reads its hot slices without starting Django again: the target is
+    judged on this, the wall time is shown beside it."""
+    own = re.search(r"([\d.]+) s\b[^,]*$", run.line)
+    return float(own.group(1)) if own else run.wall
 
 
 def time_list_beside_syncer(
@@ -1037,38 +1055,20 @@ def time_list_beside_syncer(
     plan: Plan,
     logs: Path,
 ) -> Row:
-    """Issue 12: /tasks/ (uncached) idle, then beside a running `sync_tasks`.
-
-    The syncer runs as in production (forever) but re-reads its whole window every
-    second, the most it would ever do; pages are timed from its first API call on, so
-    Django's start-up is not counted."""
+    """Issue 12: /tasks/ (uncached) idle, then beside a running `sync_tasks`; pages are
+    timed from the syncer's first API call on, so Django's start-up is not counted."""
     label = "/tasks/ beside a running syncer (uncached server, one client)"
-    samples = plan.page_samples
     client = Client(dashboard.port, {"Cookie": cookie})
-
-    def one(n: int) -> float:
-        path = f"/tasks/?page={1 + n % max(1, plan.tasks // 20)}"
-        reply = client.get(path)
-        page_ok(reply, path)
-        return reply.seconds
-
-    idle = [one(n) for n in range(samples)]
-    busy_env = {**env, "ACTIVITIES_SYNC_INTERVAL": "1", "ACTIVITIES_SYNC_COLD_INTERVAL": "1"}
+    idle = time_list_pages(client, plan)
     log = logs / "sync-beside.log"
     calls_before = syncer_api.requests_so_far()
-    syncer = procs.start([sys.executable, "manage.py", "sync_tasks"], env=busy_env, log=log)
-    deadline = time.monotonic() + 120
-    while syncer_api.requests_so_far() == calls_before and time.monotonic() < deadline:
-        if syncer.poll() is not None:
-            break
-        time.sleep(0.05)
-    if syncer.poll() is not None or time.monotonic() >= deadline:
-        procs.stop(syncer)
+    syncer = start_busy_syncer(procs, env, syncer_api, calls_before, log)
+    if syncer is None:
         client.close()
         return Row(label, f"the syncer did not run: {log_tail(log, 2)}", "—", False)
-    busy = [one(n) for n in range(samples)]
+    busy = time_list_pages(client, plan)
     calls = syncer_api.requests_so_far() - calls_before
-    passes = sum(1 for x in log.read_text(errors="replace").splitlines() if x.startswith("sync "))
+    passes = len(sync_lines(log))
     procs.stop(syncer)
     client.close()
     ratio = median(busy) / median(idle)
@@ -1077,6 +1077,36 @@ def time_list_beside_syncer(
         f"passes over its window meanwhile) vs {ms(median(idle))} idle: {ratio - 1:+.0%}"
     )
     return Row(label, result, "within 10% of idle", ratio <= 1.10)
+
+
+def time_list_pages(client: Client, plan: Plan) -> list[float]:
+    """`plan.page_samples` list pages, 20 a page, paging from page 1: their times."""
+    seconds = []
+    for n in range(plan.page_samples):
+        path = f"/tasks/?page={1 + n % max(1, plan.tasks // 20)}"
+        reply = client.get(path)
+        page_ok(reply, path)
+        seconds.append(reply.seconds)
+    return seconds
+
+
+def start_busy_syncer(
+    procs: Processes, env: dict[str, str], api: Sandbox, calls_before: int, log: Path
+) -> subprocess.Popen | None:
+    """`manage.py sync_tasks` as in production (forever), but re-reading its whole window
+    every second, the most it would ever do. Returned once it has called the API; None
+    (and stopped) if it exited or had not called within 120 s."""
+    busy_env = {**env, "ACTIVITIES_SYNC_INTERVAL": "1", "ACTIVITIES_SYNC_COLD_INTERVAL": "1"}
+    syncer = procs.start([sys.executable, "manage.py", "sync_tasks"], env=busy_env, log=log)
+    deadline = time.monotonic() + 120
+    while api.requests_so_far() == calls_before and time.monotonic() < deadline:
+        if syncer.poll() is not None:
+            break
+        time.sleep(0.05)
+    if syncer.poll() is not None or time.monotonic() >= deadline:
+        procs.stop(syncer)
+        return None
+    return syncer
 
 
 def fill_copy(env: dict[str, str], plan: Plan, logs: Path, tag: str) -> str:
