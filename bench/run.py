@@ -1378,34 +1378,14 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     for _ in range(3):
         api.call({"per_page": 100})
 
-    dash = Client(uncached.port, {"Cookie": cookie})
-    list_rows = {}
-    for per_page in (20, 100):
-        say(f"list page at per_page {per_page}: {plan.samples} samples")
-        list_rows[per_page] = time_list_page(dash, api, per_page, plan)
-    say("default view with its concurrent upstream calls")
-    default_view = time_default_view(dash, api, plan)
-    dash.close()
-
-    cached = {}
-    dash = Client(production.port, {"Cookie": cookie})
-    for per_page in (20, 100):
-        say(f"cached repeat at per_page {per_page}")
-        cached[per_page] = time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
-    newer = [time_paging_one_view(dash, api, plan)]
-    dash.close()
-
+    list_rows, default_view = time_uncached_views(uncached, cookie, api, plan)
+    cached, paging = time_production_views(production, cookie, api, plan)
+    newer = [paging]
     say(f"export of {plan.tasks:,} tasks")
     export = time_export(production, cookie, plan)
     say(f"Excel export of {plan.tasks:,} tasks")
     newer.append(time_xlsx_export(production, cookie, plan))
-
-    loads = []
-    for clients in plan.clients:
-        say(f"load: {clients} clients for {plan.load_seconds:g} s")
-        loads.append(
-            run_load(clients, plan.load_seconds, uncached, cookie, api, sandbox_process.pid, plan)
-        )
+    loads = time_loads(uncached, cookie, api, sandbox_process.pid, plan)
 
     # Last, so that whatever they leave behind (an open breaker) cannot skew the rows above.
     say("8 concurrent exports from 2 users beside 8 clients paging")
@@ -1415,17 +1395,49 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     newer += run.sqlite_rows(env, uncached, production, cookie)
     newer += run.postgres_rows(env, sandbox_port)
     return report(
-        plan,
-        workers,
-        threads,
-        list_rows,
-        default_view,
-        cached,
-        export,
-        loads,
-        load_before,
-        newer,
+        plan, workers, threads, list_rows, default_view, cached, export, loads, load_before, newer
     )
+
+
+def time_uncached_views(
+    uncached: Dashboard, cookie: str, api: Sandbox, plan: Plan
+) -> tuple[dict[int, Timed], Timed]:
+    """The list pages at 20 and 100 a page, then the default view, on the uncached server."""
+    dash = Client(uncached.port, {"Cookie": cookie})
+    list_rows = {}
+    for per_page in (20, 100):
+        say(f"list page at per_page {per_page}: {plan.samples} samples")
+        list_rows[per_page] = time_list_page(dash, api, per_page, plan)
+    say("default view with its concurrent upstream calls")
+    default_view = time_default_view(dash, api, plan)
+    dash.close()
+    return list_rows, default_view
+
+
+def time_production_views(
+    production: Dashboard, cookie: str, api: Sandbox, plan: Plan
+) -> tuple[dict[int, Timed], Row]:
+    """The cached repeats at 20 and 100 a page, then the paging row, on the production
+    server (one connection: one worker and its cache)."""
+    cached = {}
+    dash = Client(production.port, {"Cookie": cookie})
+    for per_page in (20, 100):
+        say(f"cached repeat at per_page {per_page}")
+        cached[per_page] = time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
+    paging = time_paging_one_view(dash, api, plan)
+    dash.close()
+    return cached, paging
+
+
+def time_loads(
+    uncached: Dashboard, cookie: str, api: Sandbox, sandbox_pid: int, plan: Plan
+) -> list[Load]:
+    """One load phase a number of clients in `plan.clients`, on the uncached server."""
+    loads = []
+    for clients in plan.clients:
+        say(f"load: {clients} clients for {plan.load_seconds:g} s")
+        loads.append(run_load(clients, plan.load_seconds, uncached, cookie, api, sandbox_pid, plan))
+    return loads
 
 
 @dataclass
