@@ -1012,8 +1012,8 @@ def full_sync_row(procs: Processes, copy: Copy, plan: Plan, logs: Path) -> Row:
 
 
 def hot_sync_row(procs: Processes, copy: Copy, plan: Plan, today: dt.date, logs: Path) -> Row:
-    """The hot slices synced again, nothing changed upstream: the rows it wrote are
-    counted from snapshots of the copy (full run only: they take long)."""
+    """The hot slices synced again, nothing changed upstream; in the full run, the rows
+    it wrote are counted from snapshots of the copy."""
     tag = copy.name.lower()
     label = f"Sync: hot slices again, nothing changed, {copy.name}"
     target = "under 1 s for 2,000 tasks, 0 rows written"
@@ -1432,7 +1432,7 @@ def time_production_views(
 def time_loads(
     uncached: Dashboard, cookie: str, api: Sandbox, sandbox_pid: int, plan: Plan
 ) -> list[Load]:
-    """One load phase a number of clients in `plan.clients`, on the uncached server."""
+    """A load phase for each number of clients in `plan.clients`, on the uncached server."""
     loads = []
     for clients in plan.clients:
         say(f"load: {clients} clients for {plan.load_seconds:g} s")
