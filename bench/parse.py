@@ -22,7 +22,6 @@ import sys
 import time
 import types
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,94 +63,9 @@ def _old_parser():
 def _pydantic_parser():
     """The same records as pydantic v2 models; None when pydantic is not installed."""
     try:
-        from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
-        from pydantic.alias_generators import to_camel
+        from bench.pydantic_page import Page
     except ImportError:
         return None
-
-    ident = str | int | float | None
-    config = ConfigDict(frozen=True, alias_generator=AliasGenerator(validation_alias=to_camel))
-
-    class Label(BaseModel):
-        model_config = config
-        code: str | None = None
-        label: str | None = None
-
-    class Commerce(BaseModel):
-        model_config = config
-        external_id: ident = None
-        name: str | None = None
-
-    class Assignment(BaseModel):
-        model_config = config
-        commerce_external_id: ident = None
-        assignment_reason: str | None = None
-        commerce: Commerce | None = None
-
-    class Route(BaseModel):
-        model_config = config
-        code: ident = None
-        name: str | None = None
-
-    class Operator(BaseModel):
-        model_config = config
-        external_id: ident = None
-        name: str | None = None
-        type: str | None = None
-
-    class Details(BaseModel):
-        model_config = config
-        type: str | None = None
-        route_code: ident = Field(None, validation_alias="assignedRouteCode")
-        operator_external_id: ident = Field(None, validation_alias="assignedOperatorExternalId")
-        route: Route | None = Field(None, validation_alias="assignedRoute")
-        operator: Operator | None = Field(None, validation_alias="assignedOperator")
-
-    class Result(BaseModel):
-        model_config = config
-        id: ident = None
-        result_status: str | None = None
-        source: str | None = None
-        origin: str | None = None
-        channel: str | None = None
-        occurred_at: dt.datetime | None = None
-        created_at: dt.datetime | None = None
-        details: dict[str, Any] | None = Field(None, validation_alias="resultDetails")
-
-    class Task(BaseModel):
-        model_config = config
-        id: ident
-        origin: str | None = Field(None, validation_alias="activityOrigin")
-        type: str | None = None
-        status: str | None = None
-        channel: str | None = None
-        scheduled_at: dt.datetime | None = None
-        occurred_at: dt.datetime | None = None
-        created_at: dt.datetime | None = None
-        lifecycle_status: str | None = None
-        lifecycle_label: str | None = Field(None, validation_alias="lifecycleStatusLabel")
-        lifecycle_detail: str | None = Field(None, validation_alias="lifecycleStatusDetail")
-        can_force_retry_dispatch: bool | None = False
-        commerce_external_id: ident = None
-        commerce_name: str | None = None
-        reason: Label | None = None
-        user_status: Label | None = None
-        assignment: Assignment | None = Field(None, validation_alias="commerceAssignment")
-        details: Details | None = Field(None, validation_alias="activityDetails")
-        result: Result | None = Field(None, validation_alias="activityResult")
-
-    class Meta(BaseModel):
-        model_config = ConfigDict(frozen=True)
-        page: int = Field(ge=0)
-        per_page: int = Field(ge=0)
-        total: int = Field(ge=0)
-        total_pages: int = Field(ge=0, validation_alias="totalPages")
-
-    class Page(BaseModel):
-        model_config = ConfigDict(frozen=True)
-        data: tuple[Task, ...]
-        meta: Meta
-
     return Page.model_validate_json
 
 

@@ -533,6 +533,83 @@ class Load:
     error_kinds: dict[str, int]
 
 
+class LoadClients:
+    """The clients of one load phase: threads that each page through the list
+    (/tasks/?page=N, 20 per page) on a keep-alive connection of their own, each starting
+    at another page, from one common start until one common deadline."""
+
+    MAX_REQUESTS = 100_000  # per client: a bound besides the clock
+
+    def __init__(
+        self,
+        clients: int,
+        dashboard: Dashboard,
+        cookie: str,
+        plan: Plan,
+        until: Callable[[], bool] | None,
+    ) -> None:
+        self.clients = clients
+        self.port = dashboard.port
+        self.cookie = cookie
+        self.pages = max(1, plan.tasks // 20)
+        self.until = until
+        self.deadline = 0.0  # set by release(), before any client reads it
+        self.latencies: list[float] = []
+        self.error_kinds: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._start = threading.Barrier(clients + 1)
+        self._threads = [
+            threading.Thread(target=self._client, args=(n,), name=f"load-{n}")
+            for n in range(clients)
+        ]
+
+    def start(self) -> None:
+        """Start the threads: they wait, not yet connected, for release()."""
+        for thread in self._threads:
+            thread.start()
+
+    def release(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._start.wait()
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _client(self, number: int) -> None:
+        client = Client(self.port, {"Cookie": self.cookie})
+        mine: list[float] = []
+        errors: dict[str, int] = {}
+        self._start.wait()
+        deadline, until = self.deadline, self.until
+        page = number * self.pages // self.clients
+        for _ in range(self.MAX_REQUESTS):
+            if time.monotonic() >= deadline or (until is not None and until()):
+                break
+            page = page % self.pages + 1
+            seconds, kind = self._page(client, page)
+            if kind is None:
+                mine.append(seconds)
+            else:
+                errors[kind] = errors.get(kind, 0) + 1
+        client.close()
+        # Pooled once, at the end: the lock is not taken between requests.
+        with self._lock:
+            self.latencies.extend(mine)
+            for kind, count in errors.items():
+                self.error_kinds[kind] = self.error_kinds.get(kind, 0) + count
+
+    @staticmethod
+    def _page(client: Client, page: int) -> tuple[float, str | None]:
+        """One list page: its time, and None or the kind of error it met."""
+        try:
+            reply = client.get(f"/tasks/?page={page}")
+        except (OSError, http.client.HTTPException) as exc:
+            client.close()
+            return 0.0, type(exc).__name__
+        return reply.seconds, None if reply.status == 200 else f"HTTP {reply.status}"
+
+
 def run_load(
     clients: int,
     seconds: float,
@@ -543,73 +620,29 @@ def run_load(
     plan: Plan,
     until: Callable[[], bool] | None = None,
 ) -> Load:
-    """`clients` threads, each with its own keep-alive connection, for `seconds` (or
-    until `until()` says so, if sooner).
-
-    Each client pages through the list (/tasks/?page=N, 20 per page), each starting at
-    another page. Errors are answers other than 200 and failed requests.
-    """
-    pages = max(1, plan.tasks // 20)
-    deadline_box: list[float] = []
-    lock = threading.Lock()
-    latencies: list[float] = []
-    error_kinds: dict[str, int] = {}
-    start = threading.Barrier(clients + 1)
-    max_requests = 100_000  # per client: a bound besides the clock
-
-    def client_loop(number: int) -> None:
-        client = Client(dashboard.port, {"Cookie": cookie})
-        mine: list[float] = []
-        errors: dict[str, int] = {}
-        start.wait()
-        deadline = deadline_box[0]
-        page = number * pages // clients
-        for _ in range(max_requests):
-            if time.monotonic() >= deadline or (until is not None and until()):
-                break
-            page = page % pages + 1
-            try:
-                reply = client.get(f"/tasks/?page={page}")
-                kind = None if reply.status == 200 else f"HTTP {reply.status}"
-            except (OSError, http.client.HTTPException) as exc:
-                client.close()
-                kind = type(exc).__name__
-            if kind is None:
-                mine.append(reply.seconds)
-            else:
-                errors[kind] = errors.get(kind, 0) + 1
-        client.close()
-        with lock:
-            latencies.extend(mine)
-            for kind, count in errors.items():
-                error_kinds[kind] = error_kinds.get(kind, 0) + count
-
-    threads = [
-        threading.Thread(target=client_loop, args=(n,), name=f"load-{n}") for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
+    """`clients` LoadClients for `seconds` (or until `until()` says so, if sooner): the
+    pages they got, the upstream calls and the CPU used meanwhile. Errors are answers
+    other than 200 and failed requests."""
+    pagers = LoadClients(clients, dashboard, cookie, plan, until)
+    pagers.start()
     workers = dashboard.workers
     calls_before = api.requests_so_far()
     cpu_before = _cpu_by_component(workers, sandbox_pid)
     began = time.monotonic()
-    deadline_box.append(began + seconds)
-    start.wait()
-    for thread in threads:
-        thread.join(seconds + REQUEST_TIMEOUT + 5)
+    pagers.release(began + seconds)
+    pagers.join(seconds + REQUEST_TIMEOUT + 5)
     elapsed = time.monotonic() - began
     cpu_after = _cpu_by_component(workers, sandbox_pid)
-    calls = api.requests_so_far() - calls_before
-    errors = sum(error_kinds.values())
+    errors = sum(pagers.error_kinds.values())
     return Load(
         clients=clients,
         seconds=elapsed,
-        requests=len(latencies) + errors,
+        requests=len(pagers.latencies) + errors,
         errors=errors,
-        latencies=latencies,
-        upstream_calls=calls,
+        latencies=pagers.latencies,
+        upstream_calls=api.requests_so_far() - calls_before,
         cpu={name: (cpu_after[name] - cpu_before[name]) / elapsed for name in cpu_after},
-        error_kinds=error_kinds,
+        error_kinds=pagers.error_kinds,
     )
 
 
@@ -714,25 +747,8 @@ def time_export_rush(
     )
     seconds = 1.0 if plan.quick else 10.0
     idle = run_load(8, seconds, dashboard, cookies[0], api, sandbox_pid, plan)
-    outcomes: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def export(cookie: str) -> None:
-        client = Client(dashboard.port, {"Cookie": cookie})
-        try:
-            reply = client.stream("/tasks/export.csv")
-            kind = f"HTTP {reply.status}"
-            if reply.status == 200:
-                kind = "complete" if reply.csv_rows() == plan.tasks else "short"
-        except (OSError, http.client.HTTPException) as exc:
-            client.close()
-            kind = type(exc).__name__
-        with lock:
-            outcomes[kind] = outcomes.get(kind, 0) + 1
-
-    exports = [threading.Thread(target=export, args=(cookies[n % 2],)) for n in range(8)]
-    for thread in exports:
-        thread.start()
+    exports = ConcurrentExports(dashboard, cookies, plan)
+    exports.start()
     busy = run_load(
         8,
         20.0 if plan.quick else 120.0,
@@ -741,11 +757,50 @@ def time_export_rush(
         api,
         sandbox_pid,
         plan,
-        until=lambda: not any(thread.is_alive() for thread in exports),
+        until=exports.finished,
     )
-    for thread in exports:
-        thread.join(REQUEST_TIMEOUT * 4)
-    return rush_row(label, idle, busy, outcomes)
+    exports.join(REQUEST_TIMEOUT * 4)
+    return rush_row(label, idle, busy, exports.outcomes)
+
+
+class ConcurrentExports:
+    """8 CSV exports of the whole list at once, in threads, cookies taken in turn; their
+    outcomes counted ("complete", "short", "HTTP n" or the error's name)."""
+
+    def __init__(self, dashboard: Dashboard, cookies: list[str], plan: Plan) -> None:
+        self.port = dashboard.port
+        self.rows = plan.tasks
+        self.outcomes: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._export, args=(cookies[n % 2],)) for n in range(8)
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def finished(self) -> bool:
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _export(self, cookie: str) -> None:
+        kind = self._outcome(Client(self.port, {"Cookie": cookie}))
+        with self._lock:
+            self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+
+    def _outcome(self, client: Client) -> str:
+        try:
+            reply = client.stream("/tasks/export.csv")
+        except (OSError, http.client.HTTPException) as exc:
+            client.close()
+            return type(exc).__name__
+        if reply.status != 200:
+            return f"HTTP {reply.status}"
+        return "complete" if reply.csv_rows() == self.rows else "short"
 
 
 def rush_row(label: str, idle: Load, busy: Load, outcomes: dict[str, int]) -> Row:
@@ -902,11 +957,16 @@ def run_sync(
     if outcome is None:
         procs.stop(process)
         raise BenchError(f"sync_tasks did not finish within {timeout:g} s")
-    lines = [x for x in log.read_text(errors="replace").splitlines() if x.startswith("sync ")]
+    lines = sync_lines(log)
     status, peak = outcome
     if status not in (0, 1):
         raise BenchError(f"sync_tasks exited {status}: {log_tail(log, 3)}")
     return SyncRun(wall, peak, status, lines[-1] if lines else "(no summary line)")
+
+
+def sync_lines(log: Path) -> list[str]:
+    """The syncer's summary lines in its log, one a pass."""
+    return [x for x in log.read_text(errors="replace").splitlines() if x.startswith("sync ")]
 
 
 def snapshot(env: dict[str, str], logs: Path, name: str) -> dict:
@@ -932,45 +992,58 @@ class Copy:
 def measure_sync(procs: Processes, copy: Copy, plan: Plan, today: dt.date, logs: Path) -> None:
     """Issue 12 on one database: a full --once into an empty copy, then the hot slices
     (yesterday, today, tomorrow) again with nothing changed upstream."""
-    tag = copy.name.lower()
-    full_label = f"Sync: full sync_tasks --once of {plan.sync_tasks:,} tasks, {copy.name}"
-    full_target = "under 10 s, syncer peak RSS < 150 MB"
-    hot_label = f"Sync: hot slices again, nothing changed, {copy.name}"
-    hot_target = "under 1 s for 2,000 tasks, 0 rows written"
-    full = run_sync(procs, copy.env, [], logs / f"sync-full-{tag}.log", 600)
+    copy.rows.append(full_sync_row(procs, copy, plan, logs))
+    copy.rows.append(hot_sync_row(procs, copy, plan, today, logs))
+
+
+def full_sync_row(procs: Processes, copy: Copy, plan: Plan, logs: Path) -> Row:
+    """A full `sync_tasks --once` into the empty copy."""
+    label = f"Sync: full sync_tasks --once of {plan.sync_tasks:,} tasks, {copy.name}"
+    target = "under 10 s, syncer peak RSS < 150 MB"
+    full = run_sync(procs, copy.env, [], logs / f"sync-full-{copy.name.lower()}.log", 600)
     rss_mb = full.peak_kib / 1024
-    copy.rows.append(
-        Row(
-            full_label,
-            f"{full.wall:.1f} s wall (exit {full.status}); peak RSS {rss_mb:.0f} MB; "
-            f"its line: {full.line}",
-            full_target if not plan.quick else "(full run only)",
-            (full.wall < 10 and rss_mb < 150 and full.status == 0) if not plan.quick else None,
-        )
+    return Row(
+        label,
+        f"{full.wall:.1f} s wall (exit {full.status}); peak RSS {rss_mb:.0f} MB; "
+        f"its line: {full.line}",
+        target if not plan.quick else "(full run only)",
+        (full.wall < 10 and rss_mb < 150 and full.status == 0) if not plan.quick else None,
     )
+
+
+def hot_sync_row(procs: Processes, copy: Copy, plan: Plan, today: dt.date, logs: Path) -> Row:
+    """The hot slices synced again, nothing changed upstream; in the full run, the rows
+    it wrote are counted from snapshots of the copy."""
+    tag = copy.name.lower()
+    label = f"Sync: hot slices again, nothing changed, {copy.name}"
+    target = "under 1 s for 2,000 tasks, 0 rows written"
     days = ["--from", str(today - dt.timedelta(days=1)), "--to", str(today + dt.timedelta(days=1))]
     before = snapshot(copy.env, logs, f"snapshot-before-{tag}") if not plan.quick else None
     hot = run_sync(procs, copy.env, days, logs / f"sync-hot-{tag}.log", 120)
     written = "(counted in the full run)"
     met = None
-    # A running syncer reads its hot slices without starting Django again: the target
-    # is judged on the run's own time (its line), the wall time is shown beside it.
-    own = re.search(r"([\d.]+) s\b[^,]*$", hot.line)
-    own_seconds = float(own.group(1)) if own else hot.wall
+    own_seconds = sync_seconds(hot)
     if before is not None:
         after = snapshot(copy.env, logs, f"snapshot-after-{tag}")
         count = rows_written(before, after)
         written = f"{count} rows written of {after['hot']:,} on those days"
         met = own_seconds < 1 and count == 0 and hot.status == 0
-    copy.rows.append(
-        Row(
-            hot_label,
-            f"{own_seconds:.2f} s ({hot.wall:.2f} s wall with Django's start-up, exit "
-            f"{hot.status}); {written}; its line: {hot.line}",
-            hot_target if not plan.quick else "(full run only)",
-            met,
-        )
+    return Row(
+        label,
+        f"{own_seconds:.2f} s ({hot.wall:.2f} s wall with Django's start-up, exit "
+        f"{hot.status}); {written}; its line: {hot.line}",
+        target if not plan.quick else "(full run only)",
+        met,
     )
+
+
+def sync_seconds(run: SyncRun) -> float:
+    """The run's own time, from its summary line (its wall time if the line has none).
+
+    A running syncer reads its hot slices without starting Django again: the target is
+    judged on this, the wall time is shown beside it."""
+    own = re.search(r"([\d.]+) s\b[^,]*$", run.line)
+    return float(own.group(1)) if own else run.wall
 
 
 def time_list_beside_syncer(
@@ -982,38 +1055,20 @@ def time_list_beside_syncer(
     plan: Plan,
     logs: Path,
 ) -> Row:
-    """Issue 12: /tasks/ (uncached) idle, then beside a running `sync_tasks`.
-
-    The syncer runs as in production (forever) but re-reads its whole window every
-    second, the most it would ever do; pages are timed from its first API call on, so
-    Django's start-up is not counted."""
+    """Issue 12: /tasks/ (uncached) idle, then beside a running `sync_tasks`; pages are
+    timed from the syncer's first API call on, so Django's start-up is not counted."""
     label = "/tasks/ beside a running syncer (uncached server, one client)"
-    samples = plan.page_samples
     client = Client(dashboard.port, {"Cookie": cookie})
-
-    def one(n: int) -> float:
-        path = f"/tasks/?page={1 + n % max(1, plan.tasks // 20)}"
-        reply = client.get(path)
-        page_ok(reply, path)
-        return reply.seconds
-
-    idle = [one(n) for n in range(samples)]
-    busy_env = {**env, "ACTIVITIES_SYNC_INTERVAL": "1", "ACTIVITIES_SYNC_COLD_INTERVAL": "1"}
+    idle = time_list_pages(client, plan)
     log = logs / "sync-beside.log"
     calls_before = syncer_api.requests_so_far()
-    syncer = procs.start([sys.executable, "manage.py", "sync_tasks"], env=busy_env, log=log)
-    deadline = time.monotonic() + 120
-    while syncer_api.requests_so_far() == calls_before and time.monotonic() < deadline:
-        if syncer.poll() is not None:
-            break
-        time.sleep(0.05)
-    if syncer.poll() is not None or time.monotonic() >= deadline:
-        procs.stop(syncer)
+    syncer = start_busy_syncer(procs, env, syncer_api, calls_before, log)
+    if syncer is None:
         client.close()
         return Row(label, f"the syncer did not run: {log_tail(log, 2)}", "—", False)
-    busy = [one(n) for n in range(samples)]
+    busy = time_list_pages(client, plan)
     calls = syncer_api.requests_so_far() - calls_before
-    passes = sum(1 for x in log.read_text(errors="replace").splitlines() if x.startswith("sync "))
+    passes = len(sync_lines(log))
     procs.stop(syncer)
     client.close()
     ratio = median(busy) / median(idle)
@@ -1022,6 +1077,36 @@ def time_list_beside_syncer(
         f"passes over its window meanwhile) vs {ms(median(idle))} idle: {ratio - 1:+.0%}"
     )
     return Row(label, result, "within 10% of idle", ratio <= 1.10)
+
+
+def time_list_pages(client: Client, plan: Plan) -> list[float]:
+    """`plan.page_samples` list pages, 20 a page, paging from page 1: their times."""
+    seconds = []
+    for n in range(plan.page_samples):
+        path = f"/tasks/?page={1 + n % max(1, plan.tasks // 20)}"
+        reply = client.get(path)
+        page_ok(reply, path)
+        seconds.append(reply.seconds)
+    return seconds
+
+
+def start_busy_syncer(
+    procs: Processes, env: dict[str, str], api: Sandbox, calls_before: int, log: Path
+) -> subprocess.Popen | None:
+    """`manage.py sync_tasks` as in production (forever), but re-reading its whole window
+    every second, the most it would ever do. Returned once it has called the API; None
+    (and stopped) if it exited or had not called within 120 s."""
+    busy_env = {**env, "ACTIVITIES_SYNC_INTERVAL": "1", "ACTIVITIES_SYNC_COLD_INTERVAL": "1"}
+    syncer = procs.start([sys.executable, "manage.py", "sync_tasks"], env=busy_env, log=log)
+    deadline = time.monotonic() + 120
+    while api.requests_so_far() == calls_before and time.monotonic() < deadline:
+        if syncer.poll() is not None:
+            break
+        time.sleep(0.05)
+    if syncer.poll() is not None or time.monotonic() >= deadline:
+        procs.stop(syncer)
+        return None
+    return syncer
 
 
 def fill_copy(env: dict[str, str], plan: Plan, logs: Path, tag: str) -> str:
@@ -1135,71 +1220,15 @@ def report(
     load_before: float,
     newer: list[Row],
 ) -> str:
+    """The Markdown report: a line on the set-up, then the table, issue 14's rows first."""
     rows = [
-        latency_row(
-            f"List page, per_page {per_page}, uncached",
-            timed,
-            target_ms=OVERHEAD_TARGET_MS.get(per_page, 10),
-        )
-        for per_page, timed in list_rows.items()
+        *list_page_rows(list_rows),
+        default_view_row(default_view),
+        *cached_rows(cached),
+        csv_export_row(export, plan),
+        *(load_row(load, plan) for load in loads),
+        *newer,
     ]
-    page, one_call = median(default_view.seconds), median(default_view.api_seconds)
-    rows.append(
-        Row(
-            "Default view /tasks/, all its upstream calls, uncached",
-            f"median {ms(page)}, p95 {ms(p95(default_view.seconds))} with "
-            f"{default_view.upstream_calls:g} upstream calls per view; one API call alone "
-            f"median {ms(one_call)}",
-            "under one call + 10 ms (calls overlap)",
-            page - one_call < 0.010,
-        )
-    )
-    for per_page, timed in cached.items():
-        target = CACHED_TARGET_MS.get(per_page, 5)
-        rows.append(
-            Row(
-                f"Cached repeat, per_page {per_page}",
-                f"median {ms(median(timed.seconds))}, p95 {ms(p95(timed.seconds))}; "
-                f"{timed.upstream_calls:g} API calls in {len(timed.seconds)} views",
-                f"median < {target} ms, 0 API calls",
-                median(timed.seconds) < target / 1000 and timed.upstream_calls == 0,
-            )
-        )
-    rss_mb = export.peak_rss_kib / 1024
-    rows.append(
-        Row(
-            f"Export of {export.rows:,} tasks (CSV)",
-            f"total {export.seconds:.2f} s, first byte {ms(export.first_byte)}, "
-            f"{export.size / 1e6:.1f} MB; worker peak RSS {rss_mb:.0f} MB",
-            "under 2 s, peak RSS < 100 MB" if plan.tasks >= 10_000 else "(full run only)",
-            export.seconds < 2 and rss_mb < 100 if plan.tasks >= 10_000 else None,
-        )
-    )
-    for load in loads:
-        kinds = ", ".join(f"{kind} ×{count}" for kind, count in sorted(load.error_kinds.items()))
-        timing = (
-            f"median {ms(median(load.latencies))}, p95 {ms(p95(load.latencies))}"
-            if load.latencies
-            else "no successful request"
-        )
-        cpu = ", ".join(f"{name} {share:.0%}" for name, share in load.cpu.items())
-        rate = load.requests / load.seconds
-        # Issue 14: 200 pages/s or more at 64 clients; every load row: no error.
-        target, met = "0 errors", load.errors == 0
-        if load.clients == 64 and not plan.quick:
-            target, met = "≥ 200 pages/s, 0 errors", met and rate >= 200
-        rows.append(
-            Row(
-                f"Load: {load.clients} clients, {load.seconds:.0f} s, uncached list pages",
-                f"{rate:.0f} pages/s, {load.errors} errors"
-                f"{f' ({kinds})' if kinds else ''}; {timing}; "
-                f"{load.upstream_calls / max(1, load.requests):.1f} upstream calls per page; "
-                f"CPU (of one core): {cpu}",
-                target,
-                met,
-            )
-        )
-    rows += newer
     header = ["Measurement", "Result", "Target", "Met?"]
     lines = [
         f"Sandbox: {plan.tasks:,} tasks, {plan.latency_ms:g} ms added latency. Dashboard: "
@@ -1212,6 +1241,80 @@ def report(
     ]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def list_page_rows(list_rows: dict[int, Timed]) -> list[Row]:
+    return [
+        latency_row(
+            f"List page, per_page {per_page}, uncached",
+            timed,
+            target_ms=OVERHEAD_TARGET_MS.get(per_page, 10),
+        )
+        for per_page, timed in list_rows.items()
+    ]
+
+
+def default_view_row(default_view: Timed) -> Row:
+    page, one_call = median(default_view.seconds), median(default_view.api_seconds)
+    return Row(
+        "Default view /tasks/, all its upstream calls, uncached",
+        f"median {ms(page)}, p95 {ms(p95(default_view.seconds))} with "
+        f"{default_view.upstream_calls:g} upstream calls per view; one API call alone "
+        f"median {ms(one_call)}",
+        "under one call + 10 ms (calls overlap)",
+        page - one_call < 0.010,
+    )
+
+
+def cached_rows(cached: dict[int, Timed]) -> list[Row]:
+    rows = []
+    for per_page, timed in cached.items():
+        target = CACHED_TARGET_MS.get(per_page, 5)
+        rows.append(
+            Row(
+                f"Cached repeat, per_page {per_page}",
+                f"median {ms(median(timed.seconds))}, p95 {ms(p95(timed.seconds))}; "
+                f"{timed.upstream_calls:g} API calls in {len(timed.seconds)} views",
+                f"median < {target} ms, 0 API calls",
+                median(timed.seconds) < target / 1000 and timed.upstream_calls == 0,
+            )
+        )
+    return rows
+
+
+def csv_export_row(export: Export, plan: Plan) -> Row:
+    rss_mb = export.peak_rss_kib / 1024
+    return Row(
+        f"Export of {export.rows:,} tasks (CSV)",
+        f"total {export.seconds:.2f} s, first byte {ms(export.first_byte)}, "
+        f"{export.size / 1e6:.1f} MB; worker peak RSS {rss_mb:.0f} MB",
+        "under 2 s, peak RSS < 100 MB" if plan.tasks >= 10_000 else "(full run only)",
+        export.seconds < 2 and rss_mb < 100 if plan.tasks >= 10_000 else None,
+    )
+
+
+def load_row(load: Load, plan: Plan) -> Row:
+    kinds = ", ".join(f"{kind} ×{count}" for kind, count in sorted(load.error_kinds.items()))
+    timing = (
+        f"median {ms(median(load.latencies))}, p95 {ms(p95(load.latencies))}"
+        if load.latencies
+        else "no successful request"
+    )
+    cpu = ", ".join(f"{name} {share:.0%}" for name, share in load.cpu.items())
+    rate = load.requests / load.seconds
+    # Issue 14: 200 pages/s or more at 64 clients; every load row: no error.
+    target, met = "0 errors", load.errors == 0
+    if load.clients == 64 and not plan.quick:
+        target, met = "≥ 200 pages/s, 0 errors", met and rate >= 200
+    return Row(
+        f"Load: {load.clients} clients, {load.seconds:.0f} s, uncached list pages",
+        f"{rate:.0f} pages/s, {load.errors} errors"
+        f"{f' ({kinds})' if kinds else ''}; {timing}; "
+        f"{load.upstream_calls / max(1, load.requests):.1f} upstream calls per page; "
+        f"CPU (of one core): {cpu}",
+        target,
+        met,
+    )
 
 
 # --- The run -------------------------------------------------------------------------------
@@ -1275,34 +1378,14 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     for _ in range(3):
         api.call({"per_page": 100})
 
-    dash = Client(uncached.port, {"Cookie": cookie})
-    list_rows = {}
-    for per_page in (20, 100):
-        say(f"list page at per_page {per_page}: {plan.samples} samples")
-        list_rows[per_page] = time_list_page(dash, api, per_page, plan)
-    say("default view with its concurrent upstream calls")
-    default_view = time_default_view(dash, api, plan)
-    dash.close()
-
-    cached = {}
-    dash = Client(production.port, {"Cookie": cookie})
-    for per_page in (20, 100):
-        say(f"cached repeat at per_page {per_page}")
-        cached[per_page] = time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
-    newer = [time_paging_one_view(dash, api, plan)]
-    dash.close()
-
+    list_rows, default_view = time_uncached_views(uncached, cookie, api, plan)
+    cached, paging = time_production_views(production, cookie, api, plan)
+    newer = [paging]
     say(f"export of {plan.tasks:,} tasks")
     export = time_export(production, cookie, plan)
     say(f"Excel export of {plan.tasks:,} tasks")
     newer.append(time_xlsx_export(production, cookie, plan))
-
-    loads = []
-    for clients in plan.clients:
-        say(f"load: {clients} clients for {plan.load_seconds:g} s")
-        loads.append(
-            run_load(clients, plan.load_seconds, uncached, cookie, api, sandbox_process.pid, plan)
-        )
+    loads = time_loads(uncached, cookie, api, sandbox_process.pid, plan)
 
     # Last, so that whatever they leave behind (an open breaker) cannot skew the rows above.
     say("8 concurrent exports from 2 users beside 8 clients paging")
@@ -1312,17 +1395,49 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     newer += run.sqlite_rows(env, uncached, production, cookie)
     newer += run.postgres_rows(env, sandbox_port)
     return report(
-        plan,
-        workers,
-        threads,
-        list_rows,
-        default_view,
-        cached,
-        export,
-        loads,
-        load_before,
-        newer,
+        plan, workers, threads, list_rows, default_view, cached, export, loads, load_before, newer
     )
+
+
+def time_uncached_views(
+    uncached: Dashboard, cookie: str, api: Sandbox, plan: Plan
+) -> tuple[dict[int, Timed], Timed]:
+    """The list pages at 20 and 100 a page, then the default view, on the uncached server."""
+    dash = Client(uncached.port, {"Cookie": cookie})
+    list_rows = {}
+    for per_page in (20, 100):
+        say(f"list page at per_page {per_page}: {plan.samples} samples")
+        list_rows[per_page] = time_list_page(dash, api, per_page, plan)
+    say("default view with its concurrent upstream calls")
+    default_view = time_default_view(dash, api, plan)
+    dash.close()
+    return list_rows, default_view
+
+
+def time_production_views(
+    production: Dashboard, cookie: str, api: Sandbox, plan: Plan
+) -> tuple[dict[int, Timed], Row]:
+    """The cached repeats at 20 and 100 a page, then the paging row, on the production
+    server (one connection: one worker and its cache)."""
+    cached = {}
+    dash = Client(production.port, {"Cookie": cookie})
+    for per_page in (20, 100):
+        say(f"cached repeat at per_page {per_page}")
+        cached[per_page] = time_cached_view(dash, api, f"/tasks/?per_page={per_page}", plan)
+    paging = time_paging_one_view(dash, api, plan)
+    dash.close()
+    return cached, paging
+
+
+def time_loads(
+    uncached: Dashboard, cookie: str, api: Sandbox, sandbox_pid: int, plan: Plan
+) -> list[Load]:
+    """A load phase for each number of clients in `plan.clients`, on the uncached server."""
+    loads = []
+    for clients in plan.clients:
+        say(f"load: {clients} clients for {plan.load_seconds:g} s")
+        loads.append(run_load(clients, plan.load_seconds, uncached, cookie, api, sandbox_pid, plan))
+    return loads
 
 
 @dataclass
