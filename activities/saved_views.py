@@ -132,15 +132,35 @@ def _save(form: forms.ModelForm) -> SavedView | None:
 
 
 class _Sidebar(dict):
-    """`sidebar_context`'s dict, whose "form" is built when first read: a sidebar drawn
-    once (dashboard/jinja2.py, `saved_views`) needs no form on the pages after."""
+    """`sidebar_context`'s dict, whose views and form are built when first read.
+
+    A sidebar is drawn once per language and `key` (dashboard/jinja2.py, `saved_views`):
+    the pages after read only the key, and building a few views (Django model
+    instances) and the form cost about as much as the rest of the sidebar.
+    """
 
     def __missing__(self, name: str):
-        if name != "form":
+        if name == "form":
+            initial = {"query": self["query"], "page": self["page"]}
+            self["form"] = SaveViewForm(initial=initial, owner=self["owner"])
+        elif name in ("mine", "team", "current_id", "is_saved"):
+            self.update(_views(self["owner"], self["page"], self["query"], self["rows"]))
+        else:
             raise KeyError(name)
-        initial = {"query": self["query"], "page": self["page"]}
-        form = self["form"] = SaveViewForm(initial=initial, owner=self["owner"])
-        return form
+        return self[name]
+
+
+def _views(user, page: str, query: str, rows: tuple) -> dict:
+    views = [v for v in user_cache.sidebar_views(rows) if v.page == page]
+    mine = [v for v in views if v.owner_id == user.pk]
+    team = [v for v in views if v.owner_id != user.pk]
+    current = next((v for v in mine + team if v.query == query), None)
+    return {
+        "mine": mine,
+        "team": team,
+        "current_id": current.pk if current else None,
+        "is_saved": any(v.query == query for v in mine),
+    }
 
 
 def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
@@ -152,20 +172,7 @@ def sidebar_context(request: HttpRequest, page: str = "tasks") -> dict:
     user = request.user
     query = normalise_query(request.GET)
     rows = user_cache.sidebar_rows(user)
-    views = [v for v in user_cache.sidebar_views(rows) if v.page == page]
-    mine = [v for v in views if v.owner_id == user.pk]
-    team = [v for v in views if v.owner_id != user.pk]
-    current = next((v for v in mine + team if v.query == query), None)
-    return _Sidebar(
-        mine=mine,
-        team=team,
-        query=query,
-        current_id=current.pk if current else None,
-        is_saved=any(v.query == query for v in mine),
-        page=page,
-        owner=user,
-        key=(user.pk, page, query, rows),
-    )
+    return _Sidebar(query=query, page=page, owner=user, rows=rows, key=(user.pk, page, query, rows))
 
 
 def default_view_url(user) -> str | None:

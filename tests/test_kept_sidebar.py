@@ -10,6 +10,7 @@ import re
 
 from django.test import Client
 
+from activities import saved_views
 from activities.models import SavedView
 from dashboard import jinja2
 
@@ -30,6 +31,24 @@ def test_the_sidebar_is_the_one_a_render_draws_with_the_pages_token(signed_in, a
     jinja2._sidebars.clear()
     drawn = html(signed_in.get("/tasks/", {"page": "2"}))
     assert CSRF_TOKEN.sub("-", sidebar(drawn)) == CSRF_TOKEN.sub("-", sidebar(page))
+
+
+def test_the_pages_after_the_first_build_no_views_for_the_sidebar(
+    signed_in, api, user, monkeypatch
+):
+    SavedView.objects.create(owner=user, name="Pending calls", query="status=PENDING")
+    built = []
+    real = saved_views.user_cache.sidebar_views
+
+    def counting(rows):
+        built.append(rows)
+        return real(rows)
+
+    monkeypatch.setattr(saved_views.user_cache, "sidebar_views", counting)
+    first = html(signed_in.get("/tasks/", {"page": "1"}))
+    page = html(signed_in.get("/tasks/", {"page": "2"}))
+    assert len(built) == 1  # the second page's sidebar is the first's, filled in
+    assert "Pending calls" in sidebar(first) and "Pending calls" in sidebar(page)
 
 
 def test_the_sidebars_form_saves_with_its_token(user, api):
