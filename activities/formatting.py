@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
+import markupsafe
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -21,6 +22,12 @@ from django.utils.translation import gettext, ngettext
 from . import l10n, presenter
 
 EMPTY = "—"
+
+# MarkupSafe's C escaping of a str, returning a str (no `Markup` per value), called
+# directly: a Python wrapper around it cost more than the escaping.
+escape_text = getattr(markupsafe, "_escape_inner", None) or (
+    lambda value: str(markupsafe.escape(value))
+)
 
 # Kept under their old names for the callers that import them from here.
 LIFECYCLE_TONES = presenter.LIFECYCLE_TONES

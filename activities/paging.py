@@ -1,10 +1,17 @@
-"""Pagination from the API's `meta`: the numbers a supervisor sees around the table."""
+"""Pagination from the API's `meta`: the numbers a supervisor sees around the table,
+and the page links' list as ready HTML."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from markupsafe import Markup
+
+from . import l10n
 from .api import PageMeta
+from .formatting import escape_text
 
 # Page numbers shown on each side of the current one before an ellipsis.
 WINDOW = 2
@@ -59,3 +66,67 @@ class Pager:
                 out.append(None)
             out.append(n)
         return out
+
+    def links(self, link: Callable[[str, int], str]) -> list[tuple[str, int | None, str]]:
+        """The page links in order, each (kind, page, URL): "first", "previous", "page",
+        "current", "gap" (no page, no URL), "next" and "last". `link("page", n)` is
+        page n's URL (`formatting.FilterLinks`); `links_html` draws them."""
+        items: list[tuple[str, int | None, str]] = []
+        if self.previous:
+            items += [
+                ("first", 1, link("page", 1)),
+                ("previous", self.previous, link("page", self.previous)),
+            ]
+        for n in self.numbers():
+            if n is None:
+                items.append(("gap", None, ""))
+            else:
+                items.append(("current" if n == self.page else "page", n, link("page", n)))
+        if self.next:
+            items += [
+                ("next", self.next, link("page", self.next)),
+                ("last", self.total_pages, link("page", self.total_pages)),
+            ]
+        return items
+
+
+@l10n.per_language
+def _words() -> dict[str, str]:
+    # As `{{ _("…") }}` prints them: translations are trusted markup, formatted.
+    return {
+        "first": gettext("First") % {},
+        "previous": gettext("Previous") % {},
+        "next": gettext("Next") % {},
+        "last": gettext("Last") % {},
+        "page": gettext("Page %(number)s"),
+    }
+
+
+def links_html(pager: Pager, link: Callable[[str, int], str]) -> Markup:
+    """The page links' `<ul>`, which task_list.html prints above and below the table
+    (each in its `<nav>`). Built here rather than by a template, like the table's rows
+    (activities/table_html.py): drawn through Jinja2, its dozen links cost as much as
+    the rest of the page's header (bench/README.md, "Eleventh pass")."""
+    words = _words()
+    items = []
+    for kind, n, href in pager.links(link):
+        href = escape_text(href)
+        if kind == "page":
+            label = words["page"] % {"number": n}
+            items.append(f'<li><a href="{href}" aria-label="{label}">{n}</a></li>')
+        elif kind == "current":
+            items.append(f'<li><a href="{href}" aria-current="page">{n}</a></li>')
+        elif kind == "gap":
+            items.append('<li class="gap" aria-hidden="true">…</li>')
+        else:
+            items.append(_WORD_LINKS[kind].format(href=href, word=words[kind]))
+    html = "\n".join(items)
+    return Markup(f"<ul>\n{html}\n</ul>")  # noqa: S704 (URLs escaped, words trusted)  # nosec B704
+
+
+_WORD_LINKS = {
+    "first": '<li><a href="{href}">« {word}</a></li>',
+    "previous": '<li><a href="{href}" rel="prev">‹ {word}</a></li>',
+    "next": '<li><a href="{href}" rel="next">{word} ›</a></li>',
+    "last": '<li><a href="{href}">{word} »</a></li>',
+}

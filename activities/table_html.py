@@ -22,17 +22,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import markupsafe
 from django.utils.translation import get_language, gettext
 from markupsafe import Markup
 
 from . import l10n, presenter
 from .formatting import Row, RowFormatter, relative_key
+from .formatting import escape_text as _esc
 from .recent import Recent
-
-# MarkupSafe's C escaping of a str, returning a str (no `Markup` per value), called
-# directly: a Python wrapper around it cost more than the escaping.
-_esc = getattr(markupsafe, "_escape_inner", None) or (lambda value: str(markupsafe.escape(value)))
 
 
 @l10n.per_language

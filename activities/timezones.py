@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from urllib.parse import quote
 
 from django import forms
 from django.conf import settings
@@ -123,9 +124,11 @@ def timezone_context(request: HttpRequest) -> dict:
       added when it is not a common one; `common_selected`: whether `saved` is among
       the common ones. Every zone (about 600) is only listed on the chooser's own page,
       not in every page's header.
-    - `next`: where the form returns to ("" after a POST: the view then picks the list).
+    - `next`: where the form returns to ("" after a POST: the view then picks the list);
+      `next_url`: the same, quoted for the "All time zones" link's query string.
     """
     saved = getattr(request, "tz_preference", "")
+    next_path = request.get_full_path() if request.method in ("GET", "HEAD") else ""
     common = _common_zones()
     common_selected = any(value == saved for value, _ in common)
     if saved and not common_selected:
@@ -136,7 +139,8 @@ def timezone_context(request: HttpRequest) -> dict:
         "saved": saved,
         "common": common,
         "common_selected": common_selected,
-        "next": request.get_full_path() if request.method in ("GET", "HEAD") else "",
+        "next": next_path,
+        "next_url": quote(next_path, safe="/"),  # for a query string, as Jinja2's urlencode
     }
 
 

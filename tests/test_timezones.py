@@ -249,9 +249,8 @@ def test_through_the_whole_stack_the_cookie_is_used_without_a_preference(
 
 
 def render_chooser(request) -> str:
-    return render_to_string(
-        "activities/_timezone.html", {"tzpref": timezone_context(request)}, request=request
-    )
+    context = {"tzpref": timezone_context(request), "signed_in": request.user.is_authenticated}
+    return render_to_string("activities/_timezone.html", context, request=request)
 
 
 def test_the_chooser_shows_the_saved_zone_selected_once(user):
