@@ -342,6 +342,32 @@ def _remembered(gettext):
     return remembered
 
 
+@pass_eval_context
+def _ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables):
+    """Jinja2's newstyle `ngettext`, given the evaluation context rather than the
+    context: as `pass_context`, inside a loop or after a block's `{% set %}`, Jinja2
+    built a new `Context` for every call to pass it. The same text: `num` is a
+    variable too, and `Markup % vars` escapes them."""
+    variables.setdefault("num", num)
+    translated = translation.ngettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704 (as Jinja2's: trusted)  # nosec B704
+    return translated % variables
+
+
+@functools.lru_cache(maxsize=256)
+def static(path: str) -> str:
+    """`staticfiles_storage.url(path)`, worked out once per file: every page links the
+    same four, and each was a manifest look-up and a `urljoin`."""
+    return staticfiles_storage.url(path)
+
+
+@receiver(setting_changed)
+def _forget_static(**kwargs) -> None:
+    # STATIC_URL and STORAGES change the URLs (tests).
+    static.cache_clear()
+
+
 @receiver(setting_changed)
 def _forget_translations(**kwargs) -> None:
     # LANGUAGES, LOCALE_PATHS and the like change what a message translates to.
@@ -357,8 +383,9 @@ def environment(**options) -> Environment:
     env.install_gettext_translations(translation, newstyle=True)
     # {{ _("text") }}, each message's translation remembered per language (`_remembered`).
     env.globals["gettext"] = env.globals["_"] = _remembered(translation.gettext)
+    env.globals["ngettext"] = _ngettext
     env.globals.update(
-        static=staticfiles_storage.url,
+        static=static,
         url=url,
         querystring=formatting.querystring,
         # The page links' list (activities/paging.py): querystring(request, page=n) for

@@ -174,3 +174,26 @@ def test_the_tabs_show_the_counts_they_are_given(rf):
     assert 'href="?channel=SALESMAN&amp;status=PENDING"' in first  # the first page
     later = tabs({"": 1235, "PENDING": 7})
     assert '<span class="tab-count">1,235</span>' in later
+
+
+def test_plurals_are_formatted_as_jinja2_formats_them():
+    translation.activate("es")
+    source = '{{ ngettext("%(num)s task now", "%(num)s tasks now", n) }}'
+    for n in (1, 3):
+        expected = translation.ngettext("%(num)s task now", "%(num)s tasks now", n) % {"num": n}
+        assert render(source, n=n) == expected
+    # Inside a loop, as Jinja2's own: the loop's variables are seen.
+    loop = '{% for n in [1, 2] %}{{ ngettext("%(num)s active", "%(num)s active", n) }};{% endfor %}'
+    active = "%(num)s active"
+    each = [translation.ngettext(active, active, n) % {"num": n} for n in (1, 2)]
+    assert render(loop) == f"{each[0]};{each[1]};"
+
+
+def test_static_urls_follow_the_settings(settings):
+    from django.templatetags.static import static as django_static
+
+    settings.STATIC_URL = "/assets/"
+    assert render("{{ static('css/dashboard.css') }}") == django_static("css/dashboard.css")
+    assert render("{{ static('css/dashboard.css') }}").startswith("/assets/")
+    settings.STATIC_URL = "/static/"
+    assert render("{{ static('css/dashboard.css') }}").startswith("/static/")
