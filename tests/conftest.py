@@ -302,6 +302,24 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
+def drawn(monkeypatch):
+    """The names of the templates Jinja2 loads from now on, in order, from no kept
+    partial (dashboard/jinja2.py keeps the header, the filter bar and more)."""
+    from dashboard import jinja2
+
+    jinja2.forget_kept()
+    names = []
+    real = jinja2._Environment.get_template
+
+    def counting(env, name, *args, **kwargs):
+        names.append(name)
+        return real(env, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2._Environment, "get_template", counting)
+    return names
+
+
+@pytest.fixture
 def user(django_user_model):
     """A supervisor: a member of the group that may see tasks.
 

@@ -65,17 +65,10 @@ def test_a_page_after_the_first_of_its_view_is_what_drawing_it_anew_shows(
 
 
 def test_the_header_tabs_and_filter_bar_are_drawn_once_for_every_page_of_a_view(
-    signed_in, api, monkeypatch
+    signed_in, api, drawn
 ):
-    forget_everything_drawn()
-    names = []
-    real = jinja2._Environment.get_template
-
-    def counting(env, name, *args, **kwargs):
-        names.append(name)
-        return real(env, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2._Environment, "get_template", counting)
+    kept_pages.clear()
+    names = drawn
     view = {"channel": "SALESMAN", "per_page": "10"}
     pages = [html(signed_in.get("/tasks/", {**view, "page": str(n)})) for n in (1, 2, 3)]
     for name in ("_header.html", "activities/_status_tabs.html", "activities/_filters.html"):

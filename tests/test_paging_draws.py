@@ -6,30 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from dashboard import jinja2
-
 from .helpers import html
 
 FILTER_BAR = re.compile(r'<form class="filters".*?</form>', re.S)
 PRESETS = re.compile(r'<nav class="presets".*?</nav>', re.S)
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The names of the partial templates drawn, in order, from no kept fragment."""
-    jinja2._filter_fields.clear()
-    jinja2._presets.clear()
-    names = []
-    real = jinja2._Environment.get_template
-
-    def counting(env, name, *args, **kwargs):
-        names.append(name)
-        return real(env, name, *args, **kwargs)
-
-    monkeypatch.setattr(jinja2._Environment, "get_template", counting)
-    return names
 
 
 def test_the_filter_bar_and_presets_are_drawn_once_for_every_page_of_a_view(signed_in, api, drawn):
