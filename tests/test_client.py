@@ -185,6 +185,15 @@ def test_a_5xx_is_a_server_error(canned, status):
         client.list_tasks(TaskQuery())
 
 
+def test_an_error_body_too_deeply_nested_to_read_is_still_the_apis_error(canned):
+    # json.loads raises RecursionError, not ValueError, on such a body: the status says
+    # what happened, the unreadable message is left out.
+    canned.answer = (500, "application/json", '{"message": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(client.ApiServerError, match=r"HTTP 500") as caught:
+        client.list_tasks(TaskQuery())
+    assert "[[" not in str(caught.value)
+
+
 def test_a_slow_api_times_out_after_the_configured_seconds(canned, settings):
     settings.ACTIVITIES_API_TIMEOUT = 0.3
     canned.delay = 2.0

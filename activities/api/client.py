@@ -331,7 +331,7 @@ class ActivitiesClient:
         """The `message` of an error body as plain text, shortened and key-free."""
         try:
             message = json.loads(body).get("message", "")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # too deeply nested to read
             return ""
         if isinstance(message, list):
             message = "; ".join(str(item) for item in message)
