@@ -129,10 +129,7 @@ def timezone_context(request: HttpRequest) -> dict:
     """
     saved = getattr(request, "tz_preference", "")
     next_path = request.get_full_path() if request.method in ("GET", "HEAD") else ""
-    common = _common_zones()
-    common_selected = any(value == saved for value, _ in common)
-    if saved and not common_selected:
-        common = (*common, (saved, saved.replace("_", " ")))
+    common, common_selected = _offered(saved)
     return {
         "current": current_timezone_name(request),
         "source": getattr(request, "tz_source", "server"),
@@ -142,6 +139,15 @@ def timezone_context(request: HttpRequest) -> dict:
         "next": next_path,
         "next_url": quote(next_path, safe="/"),  # for a query string, as Jinja2's urlencode
     }
+
+
+def _offered(saved: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """The header's zones, `saved` added when it is not a common one, and whether it is."""
+    common = _common_zones()
+    common_selected = any(value == saved for value, _ in common)
+    if saved and not common_selected:
+        common = (*common, (saved, saved.replace("_", " ")))
+    return common, common_selected
 
 
 def context_processor(request: HttpRequest) -> dict:

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from django.urls import clear_url_caches, get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.html import format_html
-from jinja2 import Environment, pass_context, pass_environment, pass_eval_context
+from jinja2 import Environment, pass_context, pass_eval_context
 from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
@@ -104,48 +104,6 @@ class _CsrfInput:
 def csrf_once(request) -> dict:
     """A context processor (settings.TEMPLATES): `csrf_input` built once per page."""
     return {"csrf_input": _CsrfInput(request)}
-
-
-_filter_fields: Recent[Markup] = Recent(256)
-
-
-@pass_environment
-def filter_fields(env: Environment, form) -> Markup:
-    """The filter bar's fields for `form` (activities/_filter_fields.html).
-
-    Without errors they depend only on the language, the submitted values and the
-    channels offered, so each combination is drawn once per process: the nine
-    controls were the costliest part of a page's header.
-    """
-
-    def render() -> Markup:
-        html = env.get_template("activities/_filter_fields.html").render(form=form)
-        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
-
-    if form.errors:
-        return render()
-    # Not `page`: the bar submits page 1, so every page of a view draws the same fields.
-    data = tuple(item for item in form.data.items() if item[0] != "page")
-    key = (translation.get_language(), data, tuple(form.fields["channel"].choices))
-    return _filter_fields.get(key, render)
-
-
-_presets: Recent[Markup] = Recent(256)
-
-
-@pass_environment
-def presets(env: Environment, request, form) -> Markup:
-    """The date presets' links (activities/_presets.html), drawn once per language and
-    query string: each link re-encodes the whole query string."""
-
-    def render() -> Markup:
-        html = env.get_template("activities/_presets.html").render(request=request, form=form)
-        return Markup(html)  # noqa: S704 (an autoescaped template's output)  # nosec B704
-
-    # Not `page`: every preset leads to the first page.
-    query = tuple((name, tuple(v)) for name, v in request.GET.lists() if name != "page")
-    key = (translation.get_language(), query, form.data.get("range"))
-    return _presets.get(key, render)
 
 
 # Holes in a partial drawn once and kept (`_Kept`): tags, which no value printed by
@@ -286,7 +244,7 @@ def site_header(context) -> Markup:
 
 def forget_kept() -> None:
     """Draw every kept partial anew from now on."""
-    for kept in (_sidebars, _headers, _tab_bars, _filter_bars, _filter_fields, _presets):
+    for kept in (_sidebars, _headers, _tab_bars, _filter_bars):
         kept.clear()
 
 
@@ -395,8 +353,6 @@ def environment(**options) -> Environment:
         ),
         control=widgets.control,
         page_title=formatting.page_title,
-        filter_fields=filter_fields,
-        presets=presets,
         saved_views=saved_views,
         site_header=site_header,
         status_tab_bar=status_tab_bar,

@@ -1,5 +1,5 @@
 """Paging through a view draws what does not change with the page once per process:
-the filter bar's fields and the date presets (dashboard/jinja2.py), the sidebar
+the filter bar with its fields and date presets (dashboard/jinja2.py), the sidebar
 (tests/test_kept_sidebar.py). What each page draws is what a first render draws."""
 
 from __future__ import annotations
