@@ -345,6 +345,7 @@ class RowFormatter:
         self._today = self.today.toordinal()
         self._days: dict[int, tuple[str, str]] = {}
         self._shown: dict[tuple[str, str], tuple[str, str]] = {}
+        self._slots: dict[tuple, tuple[str, str, str, str]] = {}
 
     def row(self, task) -> Row:
         now = self.now
@@ -370,15 +371,21 @@ class RowFormatter:
         return row
 
     def _scheduled(self, at: datetime, row: Row) -> None:
+        # An instant with another offset is the same key but reads differently (`iso`).
+        texts = self._slots.get((at, at.tzinfo)) or self._slot(at)
+        row.scheduled_iso, row.scheduled, row.scheduled_full, row.relative = texts
+
+    def _slot(self, at: datetime) -> tuple[str, str, str, str]:
+        """A scheduled time's four texts: made once a page, as tasks share their slots
+        (a route's visits at 09:00, 09:15...)."""
         day, hhmm = self._day_and_time(at)
-        row.scheduled_iso = iso(at)
-        row.scheduled = day[1] + hhmm
-        row.scheduled_full = day[0] + hhmm
-        row.relative = relative(at, self.now, self.relative_texts)
-        if ", " in row.scheduled:
+        short, full = day[1] + hhmm, day[0] + hhmm
+        when = relative(at, self.now, self.relative_texts)
+        if ", " in short:
             # Another day: the date says enough in the row, "3 days ago" is a tooltip.
-            row.scheduled_full = f"{row.scheduled_full} ({row.relative})"
-            row.relative = ""
+            full, when = f"{full} ({when})", ""
+        texts = self._slots[at, at.tzinfo] = (iso(at), short, full, when)
+        return texts
 
     def _result(self, task, row: Row) -> None:
         status, result = presenter.result_status(task), task.result

@@ -159,3 +159,17 @@ def test_the_kept_presets_follow_the_query_string(signed_in, api):
     # Overdue drops a status other than Pending, so that the preset never is an error.
     completed = presets({"status": "COMPLETED"})
     assert ("?range=overdue", "") in completed
+
+
+def test_tasks_sharing_a_slot_read_alike_and_an_offset_keeps_its_own():
+    # The same instant three times (14:00 in the dashboard's zone): "Z" twice, then an offset.
+    slot = ("2026-12-01T17:00:00.000Z", "2026-12-01T17:00:00.000Z", "2026-12-01T19:00:00+02:00")
+    tasks = tasks_of(*(task(id=f"t{n}", scheduledAt=at) for n, at in enumerate(slot)))
+    html = rows_html(formatter(AT), tasks)
+    times = re.findall(r'<time datetime="([^"]+)" title="([^"]+)">([^<]+)</time>', html)
+    assert times == [
+        ("2026-12-01T17:00:00+00:00", "Tue 01 Dec 2026, 14:00", "14:00"),
+        ("2026-12-01T17:00:00+00:00", "Tue 01 Dec 2026, 14:00", "14:00"),
+        ("2026-12-01T19:00:00+02:00", "Tue 01 Dec 2026, 14:00", "14:00"),
+    ]
+    assert html.count('<span class="sub">in 2 h</span>') == 3
