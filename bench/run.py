@@ -1217,7 +1217,7 @@ def report(
     cached: dict[int, Timed],
     export: Export,
     loads: list[Load],
-    load_before: float,
+    conditions: Conditions,
     newer: list[Row],
 ) -> str:
     """The Markdown report: a line on the set-up, then the table, issue 14's rows first."""
@@ -1234,7 +1234,7 @@ def report(
         f"Sandbox: {plan.tasks:,} tasks, {plan.latency_ms:g} ms added latency. Dashboard: "
         f"gunicorn gthread, {workers} workers × {threads} threads, on {os.cpu_count()} "
         f"cores shared with the sandbox and the load generator. {plan.samples} samples per "
-        f"latency row. Load average before the run: {load_before:.2f}.",
+        f"latency row. {conditions.line()}",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
@@ -1360,9 +1360,40 @@ def start_both(
     return uncached, production, cookie
 
 
+def machine_loop() -> float:
+    """Seconds of CPU a fixed pure-Python loop takes: how fast this machine runs Python
+    now. On shared virtual cores it moves by half within the hour, and the rows with it
+    (bench/README.md, "Final run"), while the instructions a page takes do not."""
+    started = time.process_time()
+    sum(i * i for i in range(10**7))
+    return time.process_time() - started
+
+
+@dataclass
+class Conditions:
+    """How busy and how fast the machine was around a run: its figures move with both."""
+
+    load_before: float
+    loop_before: float
+    loop_after: float = 0.0
+
+    @classmethod
+    def now(cls) -> Conditions:
+        return cls(os.getloadavg()[0], machine_loop())
+
+    def line(self) -> str:
+        return (
+            f"Load average before the run: {self.load_before:.2f}. Machine speed: a fixed "
+            f"Python loop took {self.loop_before:.2f} s of CPU before the run and "
+            f"{self.loop_after:.2f} s after (0.66-0.76 s in this machine's fast periods, "
+            "1.2-1.35 s in its slow ones)."
+        )
+
+
 def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.ExitStack) -> str:
-    # Other work on the machine skews every figure: the table says how busy it was.
-    load_before = os.getloadavg()[0]
+    # Other work on the machine skews every figure: the table says how busy it was, and
+    # how fast it ran.
+    conditions = Conditions.now()
     say(f"starting the sandbox ({plan.tasks:,} tasks, {plan.latency_ms:g} ms latency)")
     sandbox_port, sandbox_process = start_sandbox(procs, plan, workdir)
     api = Sandbox(sandbox_port)
@@ -1394,8 +1425,9 @@ def _bench(plan: Plan, workdir: Path, procs: Processes, services: contextlib.Exi
     run = Run(procs, services, plan, workdir, password, today, api)
     newer += run.sqlite_rows(env, uncached, production, cookie)
     newer += run.postgres_rows(env, sandbox_port)
+    conditions.loop_after = machine_loop()
     return report(
-        plan, workers, threads, list_rows, default_view, cached, export, loads, load_before, newer
+        plan, workers, threads, list_rows, default_view, cached, export, loads, conditions, newer
     )
 
 
