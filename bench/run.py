@@ -1385,8 +1385,7 @@ class Conditions:
         return (
             f"Load average before the run: {self.load_before:.2f}. Machine speed: a fixed "
             f"Python loop took {self.loop_before:.2f} s of CPU before the run and "
-            f"{self.loop_after:.2f} s after (0.66-0.76 s in this machine's fast periods, "
-            "1.2-1.35 s in its slow ones)."
+            f"{self.loop_after:.2f} s after (bench/README.md: how to read it)."
         )
 
 
