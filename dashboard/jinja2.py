@@ -137,7 +137,9 @@ class _Kept:
             pieces[1::2] = [_HOLE_NAMES[hole] for hole in pieces[1::2]]
             return tuple(pieces)
 
-        pieces = list(self._drawn.get((translation.get_language(), key), draw))
+        # The language and the links' prefix (WSGI's SCRIPT_NAME) are every partial's.
+        kept_for = (translation.get_language(), get_script_prefix(), key)
+        pieces = list(self._drawn.get(kept_for, draw))
         pieces[1::2] = [fills[name] for name in pieces[1::2]]
         return Markup("".join(pieces))  # noqa: S704 (the template's output)  # nosec B704
 
@@ -220,7 +222,7 @@ def site_header(context) -> Markup:
     """
     request, tzpref = context["request"], context["tzpref"]
     user = request.user
-    path = request.path
+    path = request.path_info  # without the prefix the dashboard may be served under
     section = "tasks" if path.startswith("/tasks/") else "team" if path.startswith("/team/") else ""
     shown = {
         "signed_in": user.is_authenticated,
@@ -229,7 +231,6 @@ def site_header(context) -> Markup:
         "tzpref": {**tzpref, "next": _HOLES["tz_next"], "next_url": _HOLES["tz_next_url"]},
     }
     key = (
-        get_script_prefix(),  # the links' prefix
         *(shown[name] for name in ("signed_in", "username", "section")),
         *(tzpref[name] for name in ("current", "saved", "common")),
     )

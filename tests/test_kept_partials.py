@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.template import engines
+from django.urls import set_script_prefix
 from django.utils import translation
 from markupsafe import escape
 
@@ -191,3 +192,20 @@ def test_static_urls_follow_the_settings(settings):
     assert render("{{ static('css/dashboard.css') }}").startswith("/assets/")
     settings.STATIC_URL = "/static/"
     assert render("{{ static('css/dashboard.css') }}").startswith("/static/")
+
+
+def test_the_kept_partials_follow_the_address_the_dashboard_is_served_under(signed_in, api):
+    # One process may answer under two prefixes (WSGI's SCRIPT_NAME, which Django's
+    # handler sets per request and its test client does not): each page's header,
+    # filter bar and sidebar link under its own.
+    try:
+        for prefix in ("/dash", "", "/dash"):
+            set_script_prefix(prefix + "/")
+            page = html(signed_in.get("/tasks/", {"channel": "SALESMAN"}, SCRIPT_NAME=prefix))
+            actions = re.findall(r'<form [^>]*action="([^"]*)"', page)
+            assert len(actions) >= 5  # the header's three, the filter bar, the sidebar's save
+            assert all(action.startswith(f"{prefix}/") for action in actions), actions
+            assert f'<form class="filters" method="get" action="{prefix}/tasks/"' in page
+            assert f'<a href="{prefix}/tasks/" aria-current="page">' in page  # its section
+    finally:
+        set_script_prefix("/")
