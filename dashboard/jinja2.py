@@ -16,6 +16,7 @@ from jinja2.compiler import CodeGenerator
 from markupsafe import Markup
 
 from activities import formatting, paging, widgets
+from activities.formatting import escape_text
 from activities.recent import Recent
 from activities.tokens import get_token
 from team import names as team_names
@@ -38,10 +39,6 @@ def _forget_urls(*, setting: str, **kwargs) -> None:
         clear_url_caches()
 
 
-# MarkupSafe's C escaping of a str (what `markupsafe.escape` calls), if this version has it.
-_escape_str = getattr(markupsafe, "_escape_inner", None)
-
-
 def escape_output(value) -> str:
     """`{{ value }}` in an autoescaped template: escaped, as a plain str when it was one.
 
@@ -53,8 +50,8 @@ def escape_output(value) -> str:
     `__html__` and all.
     """
     kind = value.__class__
-    if kind is str and _escape_str is not None:
-        return _escape_str(value)
+    if kind is str:
+        return escape_text(value)
     if kind is markupsafe.Markup:  # e.g. what {{ _("…") }} returns: safe as it is
         return value
     return markupsafe.escape(value)
