@@ -182,10 +182,10 @@ print("BENCH_TODAY=" + timezone.localdate().isoformat())
 
 
 def prepare_database(
-    env: dict[str, str], password: str, logs: Path, name: str = "manage"
+    env: dict[str, str], password: str, logs: Path, name: str = "manage", root: Path | None = None
 ) -> dt.date:
-    """Collect the static files, create the tables and the bench users (all temporary);
-    return the dashboard's today."""
+    """Collect the static files, create the tables and the bench users (all temporary)
+    with the `manage.py` of `root` (this tree by default); return the dashboard's today."""
     log = logs / f"{name}.log"
     with log.open("w") as out:
         steps = [
@@ -196,7 +196,7 @@ def prepare_database(
         for step in steps:
             done = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
                 [sys.executable, *step],
-                cwd=ROOT,
+                cwd=root or ROOT,
                 env={**env, "BENCH_PASSWORD": password},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -226,11 +226,13 @@ class Dashboard:
 def start_dashboard(
     procs: Processes, name: str, env: dict[str, str], plan: Plan, logs: Path
 ) -> Dashboard:
-    """Start gunicorn with gunicorn.conf.py on a free loopback port (not yet ready)."""
+    """Start gunicorn with gunicorn.conf.py on a free loopback port (not yet ready), in
+    the tree `procs` starts its processes in (this one by default)."""
     if importlib.util.find_spec("gunicorn") is None:
         raise BenchError("gunicorn is not installed: pip install -r requirements.txt")
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py")]
+    conf = Path(procs.cwd) / "gunicorn.conf.py"
+    command = [sys.executable, "-m", "gunicorn", "--config", str(conf)]
     command += ["--bind", f"{HOST}:{port}"]
     if plan.workers:
         command += ["--workers", str(plan.workers)]

@@ -11,6 +11,7 @@ import datetime as dt
 import http.client
 import json
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,61 @@ def test_the_benchmark_refuses_unbounded_load():
 
     assert done.returncode == 2
     assert "--load-seconds" in done.stderr
+
+
+BESIDE_ROWS = (
+    "List page, per_page 20, uncached: overhead over one API call",
+    "List page, per_page 100, uncached: overhead over one API call",
+    "Default view /tasks/, uncached: above one API call",
+    "Default view /tasks/: upstream calls per view",
+    "Cached repeat, per_page 20: median",
+    "Cached repeat, per_page 100: median",
+    "Load: 64 clients, uncached list pages",
+    "Load: the workers' CPU per page at 64 clients",
+)
+
+
+def test_the_quick_side_by_side_run_measures_both_trees(tmp_path):
+    # This tree beside a copy of itself: both columns must read as this tree does.
+    other = tmp_path / "other"
+    shutil.copytree(ROOT, other, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.sqlite3"))
+    done = subprocess.run(  # noqa: S603 (our interpreter, our script, our temporary folder)
+        [sys.executable, "bench/beside.py", str(other), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a guard against a hang, not a speed limit
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {
+        cells[0]: cells[1:]
+        for line in done.stdout.splitlines()
+        if line.startswith("| ")
+        for cells in [[cell.strip() for cell in line.strip("|").split(" | ")]]
+    }
+    assert set(BESIDE_ROWS) <= set(rows), done.stdout
+    # The upstream calls are counted per tree: one call a view on each, not both summed.
+    assert rows["Default view /tasks/: upstream calls per view"][:2] == ["1.0 calls"] * 2
+    # The issue's rows carry its figures, and a quick run judges none of them.
+    cached = rows["Cached repeat, per_page 20: median"]
+    assert (cached[3], cached[4]) == ("×3.0 (12.1 ms → 4.0 ms)", "— (quick)")
+    assert "Load errors: 0 on this tree, 0 on the other." in done.stdout
+
+
+def test_the_side_by_side_run_refuses_a_folder_that_is_not_a_dashboard(tmp_path):
+    done = subprocess.run(  # noqa: S603 (our interpreter, our script, our temporary folder)
+        [sys.executable, "bench/beside.py", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert "no manage.py" in done.stderr
 
 
 # --- What the rows count ---------------------------------------------------------------------
