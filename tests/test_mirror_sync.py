@@ -101,6 +101,27 @@ def api_task(raw: dict) -> api.Task:
     return api.task_from_dict(raw)
 
 
+# What PostgreSQL's COPY text format escapes or reads as NULL (\N), JSON's escapes,
+# and text beyond ASCII: each must reach the copy as it left the API.
+ODD_TEXT = 'Almacén "Ñandú" \\N back\\slash\ttab\nline\rreturn 😀 \\u00e9'
+
+
+def test_text_copy_and_json_escape_reaches_the_copy_unchanged(served):
+    record = day_records(today(), 1)[0]
+    record["commerceName"] = ODD_TEXT
+    record["somethingNew"] = {"nested": [ODD_TEXT, None, 1.5, {"\\N": True}]}
+    served(record)
+
+    sync_days(today())
+
+    row = TaskRecord.objects.get(id=record["id"])
+    task = api_task(record)
+    assert row.commerce_name == ODD_TEXT
+    assert row.data == task_json(task)
+    assert task_from_record(row) == task
+    assert row.digest == digest(task_json(task))
+
+
 def test_a_day_with_more_tasks_than_a_slice_holds_is_read_in_halves(served, settings):
     settings.ACTIVITIES_SYNC_SLICE_MAX = 100
     records = day_records(today(), 250)
