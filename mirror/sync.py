@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -228,22 +229,26 @@ def _stored(span: Span, ids: set[str]) -> tuple[dict[str, str], set[str]]:
     return stored, span_ids
 
 
-def _upsert_parts() -> tuple[str, list[str], str, list[Callable]]:
+def _upsert_parts() -> tuple[str, list[str], str, list[tuple[int, Callable]]]:
     """The quoted table, its quoted columns (id first), the ON CONFLICT clause that
-    updates every other column (SQLite and PostgreSQL say it alike), and for each column
-    the function that makes a value a parameter."""
+    updates every other column (SQLite and PostgreSQL say it alike), and the columns
+    whose values the driver cannot take as they are, by position, each with the function
+    that makes its value a parameter."""
     names = ["id", "last_seen_at", *COLUMNS]
     fields = [TaskRecord._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = [quote(field.column) for field in fields]
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[1:])
     conflict = f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}"  # nosec B608 (quoted model names only)
-    return quote(TaskRecord._meta.db_table), columns, conflict, [_preparer(f) for f in fields]
+    preparers = [(i, _preparer(field)) for i, field in enumerate(fields)]
+    converted = [(i, prepare) for i, prepare in preparers if prepare is not None]
+    return quote(TaskRecord._meta.db_table), columns, conflict, converted
 
 
-def _preparer(field: models.Field) -> Callable:
+def _preparer(field: models.Field) -> Callable | None:
     """What Django's `get_db_prep_save` does to the field's values, by the short way
-    where the long one costs (it is most of a full sync's time through `bulk_create`)."""
+    where the long one costs (it is most of a full sync's time through `bulk_create`);
+    None where the value goes to the driver as it is."""
     sqlite = connection.vendor == "sqlite"
     if isinstance(field, models.DateTimeField) and sqlite:
         # Django's adapter for SQLite, without its checks: naive in the connection's
@@ -253,13 +258,15 @@ def _preparer(field: models.Field) -> Callable:
             None if value is None else str(value.astimezone(zone).replace(tzinfo=None))
         )
     if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
+        return None  # PostgreSQL's adapter returns an aware datetime unchanged
     if isinstance(field, models.JSONField):
         # As text, which msgspec writes 4 times faster than json.dumps: SQLite keeps it
         # so, and PostgreSQL's COPY reads a jsonb column's value from its text.
         return lambda value: _JSON.encode(value).decode()
-    if isinstance(field, models.CharField | models.TextField):
-        return lambda value: value if value is None or type(value) is str else str(value)
+    if isinstance(field, models.CharField | models.TextField | models.IntegerField):
+        # `row_values` gives text (the typed records hold text or None: msgspec refuses
+        # anything else, and ids sent as numbers became text) and `slot` an int or None.
+        return None
     return lambda value: field.get_db_prep_save(value, connection)
 
 
@@ -271,12 +278,14 @@ def _upsert(rows: list[tuple[str, datetime, dict]]) -> None:
     """
     if not rows:
         return
-    table, columns, conflict, prepare = _upsert_parts()
-    column_preparers = list(zip(COLUMNS, prepare[2:], strict=True))
-    params = [
-        (prepare[0](task_id), prepare[1](seen), *(p(values[n]) for n, p in column_preparers))
-        for task_id, seen, values in rows
-    ]
+    table, columns, conflict, converted = _upsert_parts()
+    values_of = operator.itemgetter(*COLUMNS)
+    params = []
+    for task_id, seen, values in rows:
+        row = [task_id, seen, *values_of(values)]
+        for i, prepare in converted:
+            row[i] = prepare(row[i])
+        params.append(row)
     names = ", ".join(columns)
     if connection.vendor == "postgresql":
         _upsert_postgresql(table, names, conflict, params)
@@ -289,7 +298,7 @@ def _upsert(rows: list[tuple[str, datetime, dict]]) -> None:
             cursor.executemany(sql, chunk)
 
 
-def _upsert_postgresql(table: str, names: str, conflict: str, params: list[tuple]) -> None:
+def _upsert_postgresql(table: str, names: str, conflict: str, params: list[list]) -> None:
     """COPY the rows into a temporary table, then one INSERT ... SELECT ... ON CONFLICT.
 
     One INSERT a row costs PostgreSQL ~0.5 ms each (a plan and an executor start every
