@@ -152,15 +152,18 @@ def test_a_retry_after_past_the_cap_waits_only_the_cap(faulty, settings):
 
 
 def test_no_retry_is_started_that_the_budget_cannot_finish(faulty, settings):
-    settings.ACTIVITIES_API_BUDGET = 1.0
+    settings.ACTIVITIES_API_TIMEOUT = 1.0  # an attempt
+    settings.ACTIVITIES_API_BUDGET = 2.0  # the whole call
     settings.ACTIVITIES_API_RETRIES = 10
-    faulty.set_fault("503", delay=0.3)  # each attempt takes 0.3 s and fails
+    faulty.set_fault("503", delay=0.5)  # each attempt takes 0.5 s and fails
     started = time.monotonic()
-    with pytest.raises(client.ApiServerError):
+    with pytest.raises(client.ApiServerError):  # refused, not cut off (ApiTimeout)
         client.list_tasks(TaskQuery())
     took = time.monotonic() - started
     assert took < settings.ACTIVITIES_API_BUDGET + 1
-    # 0.3 s + a retry only while a whole 0.5 s attempt still fits: two attempts.
+    # A retry only while its backoff and a whole 1 s attempt still fit in the 2 s. The
+    # first attempt ends by 1 s (a busy machine may add 0.5 s) and is retried at once;
+    # after the second, at 1 s or later, the backoff and an attempt no longer fit.
     assert len(faulty.request_log) == 2
 
 
