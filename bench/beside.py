@@ -24,7 +24,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -289,18 +288,15 @@ def report(this: Tree, other: Tree, plan: Plan, conditions: run.Conditions) -> s
         "Met?",
     ]
     errors = f"Load errors: {this.errors} on this tree, {other.errors} on the other."
-    lines = [
+    intro = (
         f"Sandbox: {plan.tasks:,} tasks, {plan.latency_ms:g} ms added latency. Each tree: "
         f"gunicorn gthread, {workers} workers × {threads} threads, uncached and production "
         f"settings, on {os.cpu_count()} cores shared with everything else. "
         f"{plan.samples} samples per latency row, each tree asked in turn; load phases of "
-        f"{plan.load_seconds:g} s, two per tree, alternating. {errors} {conditions.line()}",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in figures(this, other, plan)]
-    return "\n".join(lines)
+        f"{plan.load_seconds:g} s, two per tree, alternating. {errors} {conditions.line()}"
+    )
+    rows = [row.cells() for row in figures(this, other, plan)]
+    return run.markdown_table(intro, header, rows)
 
 
 # --- The run -------------------------------------------------------------------------------
@@ -350,22 +346,14 @@ def main(argv: list[str] | None = None) -> int:
         no_postgres=True,
     )  # fmt: skip
     plan = Plan.from_args(defaults)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="dashboard-beside-"))
-    try:
-        table = beside(other, plan, workdir)
-    except BenchError as exc:
-        say(f"failed: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        say("interrupted")
-        return 130
-    finally:
+
+    def clean_up() -> None:
         for procs in reversed(STARTED):
             procs.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
-    print(table, flush=True)
-    return 0
+
+    return run.print_table(lambda: beside(other, plan, workdir), clean_up)
 
 
 if __name__ == "__main__":

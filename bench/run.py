@@ -1231,17 +1231,25 @@ def report(
         *(load_row(load, plan) for load in loads),
         *newer,
     ]
-    header = ["Measurement", "Result", "Target", "Met?"]
-    lines = [
+    intro = (
         f"Sandbox: {plan.tasks:,} tasks, {plan.latency_ms:g} ms added latency. Dashboard: "
         f"gunicorn gthread, {workers} workers × {threads} threads, on {os.cpu_count()} "
         f"cores shared with the sandbox and the load generator. {plan.samples} samples per "
-        f"latency row. {conditions.line()}",
+        f"latency row. {conditions.line()}"
+    )
+    header = ["Measurement", "Result", "Target", "Met?"]
+    return markdown_table(intro, header, [row.cells() for row in rows])
+
+
+def markdown_table(intro: str, header: list[str], rows: list[list[str]]) -> str:
+    """`intro`, a blank line, then a Markdown table of `rows` under `header`."""
+    lines = [
+        intro,
         "",
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---" for _ in header) + "|",
     ]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
 
@@ -1637,11 +1645,23 @@ def main(argv: list[str] | None = None) -> int:
     if any(not 1 <= clients <= 256 for clients in plan.clients):
         parser.error("--clients must be between 1 and 256")
 
-    # Ctrl-C and a plain kill both end the run through the finally blocks.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
+
+    def clean_up() -> None:
+        if args.keep:
+            say(f"logs and database kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    return print_table(lambda: bench(plan, workdir), clean_up)
+
+
+def print_table(measure: Callable[[], str], clean_up: Callable[[], None]) -> int:
+    """Print the table `measure` returns; the exit status (1 when it broke, 130 when
+    interrupted). Ctrl-C and a plain kill both end it through `clean_up`."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        table = bench(plan, workdir)
+        table = measure()
     except BenchError as exc:
         say(f"failed: {exc}")
         return 1
@@ -1649,10 +1669,7 @@ def main(argv: list[str] | None = None) -> int:
         say("interrupted")
         return 130
     finally:
-        if args.keep:
-            say(f"logs and database kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up()
     print(table, flush=True)
     return 0
 

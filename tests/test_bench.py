@@ -60,15 +60,21 @@ ROWS = (
 )
 
 
-def test_the_quick_benchmark_prints_its_table_with_every_row():
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick"],
+def run_script(*args: str, timeout: float) -> subprocess.CompletedProcess:
+    """`python ARGS` in the repository, its output captured; `timeout` guards against a
+    hang, it is not a speed limit."""
+    return subprocess.run(  # noqa: S603 (our interpreter, our scripts, our temporary folders)
+        [sys.executable, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,  # a guard against a hang, not a speed limit
+        timeout=timeout,
         check=False,
     )
+
+
+def test_the_quick_benchmark_prints_its_table_with_every_row():
+    done = run_script("bench/run.py", "--quick", timeout=300)
 
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
@@ -80,14 +86,7 @@ def test_the_quick_benchmark_prints_its_table_with_every_row():
 
 
 def test_the_benchmark_refuses_unbounded_load():
-    done = subprocess.run(
-        [sys.executable, "bench/run.py", "--load-seconds", "3600"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_script("bench/run.py", "--load-seconds", "3600", timeout=30)
 
     assert done.returncode == 2
     assert "--load-seconds" in done.stderr
@@ -109,14 +108,7 @@ def test_the_quick_side_by_side_run_measures_both_trees(tmp_path):
     # This tree beside a copy of itself: both columns must read as this tree does.
     other = tmp_path / "other"
     shutil.copytree(ROOT, other, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.sqlite3"))
-    done = subprocess.run(  # noqa: S603 (our interpreter, our script, our temporary folder)
-        [sys.executable, "bench/beside.py", str(other), "--quick"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,  # a guard against a hang, not a speed limit
-        check=False,
-    )
+    done = run_script("bench/beside.py", str(other), "--quick", timeout=300)
 
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {
@@ -135,14 +127,7 @@ def test_the_quick_side_by_side_run_measures_both_trees(tmp_path):
 
 
 def test_the_side_by_side_run_refuses_a_folder_that_is_not_a_dashboard(tmp_path):
-    done = subprocess.run(  # noqa: S603 (our interpreter, our script, our temporary folder)
-        [sys.executable, "bench/beside.py", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = run_script("bench/beside.py", str(tmp_path), timeout=30)
 
     assert done.returncode == 2
     assert "no manage.py" in done.stderr
