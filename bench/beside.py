@@ -1,8 +1,9 @@
 """Issue 14's rows for this tree and another, measured side by side in one run.
 
-    git worktree add --detach /tmp/filed 5c4ba0a    # the tree issue 14 was filed on
-    .venv/bin/python bench/beside.py /tmp/filed     # about 5 minutes
-    git worktree remove --force /tmp/filed
+    filed=$(mktemp -d)/filed
+    git worktree add --detach "$filed" 5c4ba0a    # the tree issue 14 was filed on
+    .venv/bin/python bench/beside.py "$filed"     # about 4 minutes
+    git worktree remove --force "$filed"
 
 Issue 14 gave its figures and targets as times on this machine at one moment, and the
 machine's speed moves: the same page, the same instructions, reads twice as slow in one
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -94,11 +96,11 @@ def compile_translations(root: Path, logs: Path) -> None:
         raise BenchError(f"compiling {root}'s translations failed")
 
 
-STARTED: list[Processes] = []  # every tree's processes, stopped in main()'s finally
-
-
-def start_tree(label: str, root: Path, port: int, plan: Plan, workdir: Path) -> Tree:
-    """`root`'s database and its two servers, ready, warm and signed in."""
+def start_tree(
+    label: str, root: Path, port: int, plan: Plan, workdir: Path, started: list[Processes]
+) -> Tree:
+    """`root`'s database and its two servers, ready, warm and signed in; their
+    processes are added to `started`."""
     folder = workdir / label
     folder.mkdir()
     env = run.django_env(folder, port)
@@ -106,7 +108,7 @@ def start_tree(label: str, root: Path, port: int, plan: Plan, workdir: Path) -> 
     say(f"{label}: static files, database, bench user ({root})")
     run.prepare_database(env, password, folder, root=root)
     procs = Processes(cwd=root)
-    STARTED.append(procs)
+    started.append(procs)
     uncached = run.start_dashboard(procs, "uncached", {**env, **run.UNCACHED}, plan, folder)
     production = run.start_dashboard(procs, "production", env, plan, folder)
     workers, _ = run.configured_workers(plan)
@@ -127,63 +129,82 @@ def in_turn(trees: list[Tree], sample: int) -> list[Tree]:
     return trees if sample % 2 == 0 else trees[::-1]
 
 
-def time_list_pages(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) -> None:
-    """Uncached list pages, paging on: each sample asks both trees, then the API directly."""
-    clients = {tree.label: tree.client(tree.uncached) for tree in trees}
+def ask_in_turn(
+    trees: list[Tree],
+    server: str,
+    path_of: Callable[[int], str],
+    samples: int,
+    api: Sandbox,
+    direct: Callable[[int], float] | None = None,
+) -> dict[str, Timed]:
+    """Each sample asks every tree's `server` ("uncached" or "production") for
+    `path_of(sample)` in turn, on one keep-alive connection per tree, then times
+    `direct(sample)` (the same API call made directly), if given, for both. The times
+    by tree, each with the upstream calls its views made, per view."""
+    clients = {tree.label: tree.client(getattr(tree, server)) for tree in trees}
     timed = {tree.label: Timed() for tree in trees}
+    try:
+        for i in range(samples):
+            path = path_of(i)
+            for tree in in_turn(trees, i):
+                before = api.requests_so_far()
+                reply = clients[tree.label].get(path)
+                run.page_ok(reply, f"{tree.label} {path}")
+                timed[tree.label].seconds.append(reply.seconds)
+                timed[tree.label].upstream_calls += (api.requests_so_far() - before) / samples
+            if direct is not None:
+                seconds = direct(i)
+                for one in timed.values():
+                    one.api_seconds.append(seconds)
+    finally:
+        for client in clients.values():
+            client.close()
+    return timed
+
+
+def time_views(trees: list[Tree], api: Sandbox, plan: Plan) -> None:
+    """The uncached list pages at 20 and 100 a page and the default view, each sample
+    beside one direct API call; then the cached repeats."""
+    for per_page in (20, 100):
+        say(f"list page at per_page {per_page}: {plan.samples} samples on each tree")
+        keep(trees, f"list {per_page}", time_list_pages(trees, api, per_page, plan))
+    say("default view")
+    one_call = lambda i: api.call({"page": 1, "per_page": 20}).seconds  # noqa: E731
+    default = ask_in_turn(trees, "uncached", lambda i: "/tasks/", plan.samples, api, one_call)
+    keep(trees, "default", default)
+    for per_page in (20, 100):
+        say(f"cached repeat at per_page {per_page}")
+        keep(trees, f"cached {per_page}", time_cached(trees, api, per_page, plan))
+
+
+def time_list_pages(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) -> dict:
+    """Uncached list pages, paging on, each sample beside the same call made directly."""
     pages = max(1, plan.tasks // per_page)
-    for i in range(plan.samples):
-        path = f"/tasks/?{urlencode({'page': 1 + i % pages, 'per_page': per_page})}"
-        for tree in in_turn(trees, i):
-            reply = clients[tree.label].get(path)
-            run.page_ok(reply, f"{tree.label} {path}")
-            timed[tree.label].seconds.append(reply.seconds)
-        direct = api.call({"page": 1 + i % pages, "per_page": per_page}).seconds
-        for one in timed.values():
-            one.api_seconds.append(direct)
-    for tree in trees:
-        clients[tree.label].close()
-        tree.timed[f"list {per_page}"] = timed[tree.label]
+
+    def params(sample: int) -> dict[str, int]:
+        return {"page": 1 + sample % pages, "per_page": per_page}
+
+    return ask_in_turn(
+        trees, "uncached", lambda i: f"/tasks/?{urlencode(params(i))}", plan.samples, api,
+        lambda i: api.call(params(i)).seconds,
+    )  # fmt: skip
 
 
-def time_default_view(trees: list[Tree], api: Sandbox, plan: Plan) -> None:
-    """/tasks/ as first opened, with every upstream call it makes, counted per tree."""
-    clients = {tree.label: tree.client(tree.uncached) for tree in trees}
-    timed = {tree.label: Timed() for tree in trees}
-    for i in range(plan.samples):
-        for tree in in_turn(trees, i):
-            before = api.requests_so_far()
-            reply = clients[tree.label].get("/tasks/")
-            run.page_ok(reply, f"{tree.label} /tasks/")
-            timed[tree.label].seconds.append(reply.seconds)
-            timed[tree.label].upstream_calls += (api.requests_so_far() - before) / plan.samples
-        direct = api.call({"page": 1, "per_page": 20}).seconds
-        for one in timed.values():
-            one.api_seconds.append(direct)
-    for tree in trees:
-        clients[tree.label].close()
-        tree.timed["default"] = timed[tree.label]
-
-
-def time_cached(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) -> None:
-    """One view again and again on the production servers, one connection each."""
+def time_cached(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) -> dict:
+    """One view again and again on the production servers; a repeat that calls the API
+    was not cached, and the row would not mean what it says."""
     path = f"/tasks/?per_page={per_page}"
-    clients = {tree.label: tree.client(tree.production) for tree in trees}
+    ask_in_turn(trees, "production", lambda i: path, 2, api)  # the first fills the cache
+    timed = ask_in_turn(trees, "production", lambda i: path, max(plan.samples, 20), api)
+    if any(one.upstream_calls for one in timed.values()):
+        raise BenchError(f"a cached repeat of {path} called the API")
+    return timed
+
+
+def keep(trees: list[Tree], name: str, timed: dict[str, Timed]) -> None:
+    """Each tree's share of `timed`, under `name` in its `timed`."""
     for tree in trees:
-        for _ in range(2):  # the first fills the cache
-            run.page_ok(clients[tree.label].get(path), f"{tree.label} {path}")
-    timed = {tree.label: Timed() for tree in trees}
-    before = api.requests_so_far()
-    for i in range(max(plan.samples, 20)):
-        for tree in in_turn(trees, i):
-            reply = clients[tree.label].get(path)
-            run.page_ok(reply, f"{tree.label} {path}")
-            timed[tree.label].seconds.append(reply.seconds)
-    calls = api.requests_so_far() - before
-    for tree in trees:
-        clients[tree.label].close()
-        timed[tree.label].upstream_calls = calls  # both trees' together: should be 0
-        tree.timed[f"cached {per_page}"] = timed[tree.label]
+        tree.timed[name] = timed[tree.label]
 
 
 def time_load(trees: list[Tree], api: Sandbox, sandbox_pid: int, plan: Plan) -> None:
@@ -214,7 +235,6 @@ class Figure:
     unit: str
     key: str | None = None  # its row in FILED, if issue 14 gave one
     higher_is_better: bool = False
-    judged: bool = True  # not under --quick: its figures only prove the script works
 
     @property
     def better(self) -> float:
@@ -222,7 +242,9 @@ class Figure:
             return self.this / self.other if self.other else float("inf")
         return self.other / self.this if self.this else float("inf")
 
-    def cells(self) -> list[str]:
+    def cells(self, judged: bool) -> list[str]:
+        """The row's cells; `judged` False (--quick) leaves "Met?" open: a quick run's
+        figures only prove the script works."""
         cells = [self.label, self.shown(self.this), self.shown(self.other), f"×{self.better:.1f}"]
         if self.key is None:
             return [*cells, "—", "—"]
@@ -230,7 +252,7 @@ class Figure:
         # What the issue asked, as a factor: its target against its own figure for the
         # filed tree. Met when this tree beats the filed one by as much, here and now.
         asked = target / filed if self.higher_is_better else filed / target
-        verdict = ("yes" if self.better >= asked else "**no**") if self.judged else "— (quick)"
+        verdict = ("yes" if self.better >= asked else "**no**") if judged else "— (quick)"
         return [*cells, f"×{asked:.1f} ({self.shown(filed)} → {self.shown(target)})", verdict]
 
     def shown(self, value: float) -> str:
@@ -272,8 +294,6 @@ def figures(this: Tree, other: Tree, plan: Plan) -> list[Figure]:
     rows.append(Figure(label, *rates, "pages/s", key, higher_is_better=True))
     cpu = [tree.cpu_seconds * 1000 / max(1, tree.pages) for tree in (this, other)]
     rows.append(Figure(f"Load: the workers' CPU per page at {clients} clients", *cpu, "ms"))
-    for row in rows:
-        row.judged = not plan.quick
     return rows
 
 
@@ -295,33 +315,27 @@ def report(this: Tree, other: Tree, plan: Plan, conditions: run.Conditions) -> s
         f"{plan.samples} samples per latency row, each tree asked in turn; load phases of "
         f"{plan.load_seconds:g} s, two per tree, alternating. {errors} {conditions.line()}"
     )
-    rows = [row.cells() for row in figures(this, other, plan)]
+    rows = [row.cells(judged=not plan.quick) for row in figures(this, other, plan)]
     return run.markdown_table(intro, header, rows)
 
 
 # --- The run -------------------------------------------------------------------------------
 
 
-def beside(other_root: Path, plan: Plan, workdir: Path) -> str:
+def beside(other_root: Path, plan: Plan, workdir: Path, started: list[Processes]) -> str:
+    """The table of a side-by-side run; every process it starts is added to `started`."""
     conditions = run.Conditions.now()
     compile_translations(other_root, workdir)
     procs = Processes()
-    STARTED.append(procs)
+    started.append(procs)
     say(f"starting the sandbox ({plan.tasks:,} tasks, {plan.latency_ms:g} ms latency)")
     port, sandbox = run.start_sandbox(procs, plan, workdir)
     api = Sandbox(port)
     trees = [
-        start_tree("this", ROOT, port, plan, workdir),
-        start_tree("other", other_root, port, plan, workdir),
+        start_tree("this", ROOT, port, plan, workdir, started),
+        start_tree("other", other_root, port, plan, workdir, started),
     ]
-    for per_page in (20, 100):
-        say(f"list page at per_page {per_page}: {plan.samples} samples on each tree")
-        time_list_pages(trees, api, per_page, plan)
-    say("default view")
-    time_default_view(trees, api, plan)
-    for per_page in (20, 100):
-        say(f"cached repeat at per_page {per_page}")
-        time_cached(trees, api, per_page, plan)
+    time_views(trees, api, plan)
     time_load(trees, api, sandbox.pid, plan)
     conditions.loop_after = run.machine_loop()
     return report(*trees, plan, conditions)
@@ -347,13 +361,14 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     plan = Plan.from_args(defaults)
     workdir = Path(tempfile.mkdtemp(prefix="dashboard-beside-"))
+    started: list[Processes] = []
 
     def clean_up() -> None:
-        for procs in reversed(STARTED):
+        for procs in reversed(started):
             procs.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    return run.print_table(lambda: beside(other, plan, workdir), clean_up)
+    return run.print_table(lambda: beside(other, plan, workdir, started), clean_up)
 
 
 if __name__ == "__main__":
