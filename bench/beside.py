@@ -136,23 +136,27 @@ def ask_in_turn(
     samples: int,
     api: Sandbox,
     direct: Callable[[int], float] | None = None,
+    warm: int = 0,
 ) -> dict[str, Timed]:
     """Each sample asks every tree's `server` ("uncached" or "production") for
-    `path_of(sample)` in turn, on one keep-alive connection per tree, then times
-    `direct(sample)` (the same API call made directly), if given, for both. The times
-    by tree, each with the upstream calls its views made, per view."""
+    `path_of(sample)` in turn, on one keep-alive connection per tree (so one worker and
+    its memory cache), then times `direct(sample)` (the same API call made directly),
+    if given, for both. The first `warm` samples are asked and not kept. The times by
+    tree, each with the upstream calls its views made, per view."""
     clients = {tree.label: tree.client(getattr(tree, server)) for tree in trees}
     timed = {tree.label: Timed() for tree in trees}
     try:
-        for i in range(samples):
+        for i in range(-warm, samples):
             path = path_of(i)
             for tree in in_turn(trees, i):
                 before = api.requests_so_far()
                 reply = clients[tree.label].get(path)
                 run.page_ok(reply, f"{tree.label} {path}")
-                timed[tree.label].seconds.append(reply.seconds)
-                timed[tree.label].upstream_calls += (api.requests_so_far() - before) / samples
-            if direct is not None:
+                if i >= 0:
+                    timed[tree.label].seconds.append(reply.seconds)
+                    calls = api.requests_so_far() - before
+                    timed[tree.label].upstream_calls += calls / samples
+            if direct is not None and i >= 0:
                 seconds = direct(i)
                 for one in timed.values():
                     one.api_seconds.append(seconds)
@@ -191,14 +195,16 @@ def time_list_pages(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) 
 
 
 def time_cached(trees: list[Tree], api: Sandbox, per_page: int, plan: Plan) -> dict:
-    """One view again and again on the production servers; a repeat that calls the API
-    was not cached, and the row would not mean what it says."""
+    """One view again and again on the production servers, after two asks that fill
+    the worker's cache (the same connection: the same worker)."""
     path = f"/tasks/?per_page={per_page}"
-    ask_in_turn(trees, "production", lambda i: path, 2, api)  # the first fills the cache
-    timed = ask_in_turn(trees, "production", lambda i: path, max(plan.samples, 20), api)
-    if any(one.upstream_calls for one in timed.values()):
-        raise BenchError(f"a cached repeat of {path} called the API")
-    return timed
+    return ask_in_turn(trees, "production", lambda i: path, max(plan.samples, 20), api, warm=2)
+
+
+def cached_calls(tree: Tree) -> int:
+    """The API calls `tree`'s cached repeats made, which should be none."""
+    repeats = [tree.timed[f"cached {per_page}"] for per_page in (20, 100)]
+    return round(sum(one.upstream_calls * len(one.seconds) for one in repeats))
 
 
 def keep(trees: list[Tree], name: str, timed: dict[str, Timed]) -> None:
@@ -307,7 +313,11 @@ def report(this: Tree, other: Tree, plan: Plan, conditions: run.Conditions) -> s
         "Issue 14 asked (its figure for the filed tree → its target)",
         "Met?",
     ]
-    errors = f"Load errors: {this.errors} on this tree, {other.errors} on the other."
+    errors = (
+        f"Load errors: {this.errors} on this tree, {other.errors} on the other. Cached "
+        f"repeats' API calls: {cached_calls(this)} on this tree, {cached_calls(other)} on "
+        "the other."
+    )
     intro = (
         f"Sandbox: {plan.tasks:,} tasks, {plan.latency_ms:g} ms added latency. Each tree: "
         f"gunicorn gthread, {workers} workers × {threads} threads, uncached and production "
